@@ -1,0 +1,74 @@
+"""The graded checks: one function per student function, each worth some points.
+
+A check takes an :class:`~mlpcourse.implementation.Implementation` and raises
+``AssertionError`` with a message for the student when the function under
+test is wrong (any other exception is the student's code failing). The same
+checks serve ``pytest tests/graded``, the autograder and the notebooks.
+
+Chapters register their checks with :func:`graded`; :data:`CHECKS` lists them
+all, in chapter order.
+"""
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CHAPTERS = {
+    "neuron": "01-neuron",
+    "activations": "02-activations",
+    "feedforward": "03-feedforward",
+    "gradient_descent": "04-gradient-descent",
+    "backprop_equations": "05-backprop-equations",
+    "network": "06-backprop-algorithm",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded check: ``id`` is ``module::function``."""
+
+    id: str
+    chapter: str
+    module: str
+    functions: tuple[str, ...]
+    points: float
+    run: Callable
+
+    @property
+    def qualified_functions(self) -> list[str]:
+        """The graded functions as ``mlpcourse.network.Network.backprop``."""
+        return [f"mlpcourse.{self.module}.{name}" for name in self.functions]
+
+
+_registry: list[Check] = []
+
+
+def graded(points: float, *functions: str) -> Callable:
+    """Register the decorated ``check_<name>(impl)`` as a graded check.
+
+    ``functions`` are the graded names within the chapter's module (default:
+    the check's name without ``check_``).
+    """
+
+    def register(run: Callable) -> Callable:
+        module = run.__module__.rsplit(".", 1)[-1]
+        name = run.__name__.removeprefix("check_")
+        _registry.append(
+            Check(
+                id=f"{module}::{name}",
+                chapter=CHAPTERS[module],
+                module=module,
+                functions=tuple(functions) or (name,),
+                points=float(points),
+                run=run,
+            )
+        )
+        return run
+
+    return register
+
+
+for _module in CHAPTERS:
+    importlib.import_module(f"{__name__}.{_module}")
+
+CHECKS: tuple[Check, ...] = tuple(_registry)

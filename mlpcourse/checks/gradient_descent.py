@@ -1,0 +1,141 @@
+"""Checks for chapter 4, gradient descent: cost, gradient, step, mini-batches."""
+
+import numpy as np
+
+from mlpcourse.gradcheck import GradientCheckError, check_gradient
+
+from . import definitions as d
+from . import graded
+from .tools import assert_array, assert_close, call
+
+#: (n_L outputs, m examples), m ≠ n_L.
+SHAPES = [(2, 5), (3, 1), (1, 4), (4, 9)]
+
+
+def _outputs(n: int, m: int, seed: int):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, m)), rng.random((n, m))
+
+
+@graded(1)
+def check_quadratic_cost(impl) -> None:
+    """L = (1/m) Σ_i ½‖a_i − y_i‖²: a mean over the batch."""
+    for seed, (n, m) in enumerate(SHAPES):
+        a, y = _outputs(n, m, seed)
+        label = f"quadratic_cost(a, y) for a {a.shape}"
+        value = call(impl.gradient_descent.quadratic_cost, label, a=a, y=y)
+        if np.size(value) != 1:
+            raise AssertionError(f"{label} must return a number; got shape {np.shape(value)}")
+        value = float(np.reshape(value, ()))
+        expected = d.mean(d.quadratic_losses(a, y))
+        causes = {2.0: "the ½ is missing"}
+        if m > 1:
+            causes |= {m: "a sum instead of a mean over the batch", 2.0 * m: "a sum, and no ½"}
+        for factor, cause in causes.items():
+            if np.isclose(value, factor * expected, rtol=1e-9):
+                raise AssertionError(
+                    f"{label} is {value!r}, expected {expected!r}. Likely cause: {cause}"
+                )
+        assert_close(label, np.array(value), np.array(expected))
+
+
+@graded(2)
+def check_quadratic_cost_gradient(impl) -> None:
+    """∇_a L_i = a_i − y_i per example, against finite differences of Σ_i L_i."""
+    for seed, (n, m) in enumerate(SHAPES):
+        a, y = _outputs(n, m, seed)
+        label = f"quadratic_cost_gradient(a, y) for a {a.shape}"
+        gradient = call(impl.gradient_descent.quadratic_cost_gradient, label, a=a, y=y)
+        assert_array(label, gradient, a.shape)
+        try:
+            check_gradient(
+                lambda a: sum(d.quadratic_losses(a, y)),
+                [a],
+                [gradient],
+                names=["a"],
+                hints={
+                    1 / m: f"divided by m = {m}: the gradient is per example, not a batch mean",
+                    2.0: "the derivative of ½(a − y)² is (a − y), not 2(a − y)",
+                }
+                if m > 1
+                else None,
+            )
+        except GradientCheckError as error:
+            raise AssertionError(f"{label}: {error}") from None
+
+
+@graded(2)
+def check_gd_step(impl) -> None:
+    """θ − α∇ for every array, as a new list, leaving params untouched."""
+    rng = np.random.default_rng(4)
+    params = [rng.standard_normal((3, 2)), rng.standard_normal((3, 1)), rng.standard_normal((1, 3))]
+    grads = [rng.standard_normal(p.shape) for p in params]
+    for lr in (0.1, 2.5):
+        label = f"gd_step(params, grads, lr={lr})"
+        new = call(impl.gradient_descent.gd_step, label, params=params, grads=grads, lr=lr)
+        if not isinstance(new, list) or len(new) != len(params):
+            raise AssertionError(
+                f"{label} must return a list of {len(params)} arrays; got {new!r:.80}"
+            )
+        for i, (p, g, q) in enumerate(zip(params, grads, new)):
+            if q is p:
+                raise AssertionError(f"{label}: element {i} is the old array itself, not a new one")
+            if np.allclose(q, p + lr * g):
+                raise AssertionError(f"{label}: element {i} moved uphill, θ + α∇ instead of θ − α∇")
+            assert_close(f"{label}, element {i}", q, p - lr * g)
+
+
+def _check_partition(label: str, batches, n: int, batch_size: int) -> np.ndarray:
+    if not isinstance(batches, (list, tuple)):
+        raise AssertionError(
+            f"{label} must return a list of index arrays; got {type(batches).__name__}"
+        )
+    sizes = [int(np.size(b)) for b in batches]
+    expected = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+    if sizes != expected:
+        raise AssertionError(f"{label}: batch sizes must be {expected}; got {sizes}")
+    for b in batches:
+        if not np.issubdtype(np.asarray(b).dtype, np.integer):
+            raise AssertionError(
+                f"{label}: batches must hold integer indices; got {np.asarray(b).dtype}"
+            )
+    order = np.concatenate([np.ravel(b) for b in batches])
+    if sorted(order.tolist()) != list(range(n)):
+        raise AssertionError(
+            f"{label}: every index 0..{n - 1} must appear exactly once; got {order.tolist()}"
+        )
+    return order
+
+
+@graded(2)
+def check_minibatches(impl) -> None:
+    """Every index once, batches of batch_size with a smaller last one, shuffled by rng."""
+    minibatches = impl.gradient_descent.minibatches
+    for n, batch_size in ((10, 3), (12, 4), (5, 7), (1, 1), (40, 40)):
+        label = f"minibatches({n}, {batch_size}, rng)"
+        _check_partition(
+            label,
+            call(minibatches, label, n=n, batch_size=batch_size, rng=np.random.default_rng(0)),
+            n,
+            batch_size,
+        )
+    label = "minibatches(50, 8, rng)"
+    first = _check_partition(label, minibatches(50, 8, np.random.default_rng(1)), 50, 8)
+    again = _check_partition(label, minibatches(50, 8, np.random.default_rng(1)), 50, 8)
+    other = _check_partition(label, minibatches(50, 8, np.random.default_rng(2)), 50, 8)
+    if np.array_equal(first, np.arange(50)):
+        raise AssertionError(f"{label}: the indices are not shuffled")
+    if not np.array_equal(first, again) or np.array_equal(first, other):
+        raise AssertionError(
+            f"{label}: the order must come from rng "
+            "(same seed, same batches; other seed, other batches)"
+        )
+    rng = np.random.default_rng(3)
+    if np.array_equal(
+        _check_partition(label, minibatches(50, 8, rng), 50, 8),
+        _check_partition(label, minibatches(50, 8, rng), 50, 8),
+    ):
+        raise AssertionError(
+            f"{label}: two calls with the same generator gave the same order: "
+            "draw a fresh permutation each call"
+        )

@@ -1,0 +1,94 @@
+"""Checks for chapter 1, the neuron and logistic regression."""
+
+import numpy as np
+
+from mlpcourse.gradcheck import GradientCheckError, check_gradient
+
+from . import definitions as d
+from . import graded
+from .tools import assert_close, call
+
+#: (n inputs, m examples), with m ≠ n so that a wrong orientation shows.
+CASES = [(3, 5), (4, 1), (1, 6), (6, 2)]
+
+
+def _data(n: int, m: int, seed: int):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((n, 1))
+    x = rng.standard_normal((n, m))
+    b = float(rng.standard_normal())
+    y = (rng.random((1, m)) < 0.5).astype(np.float64)
+    return w, x, b, y
+
+
+def _z(w, x, b) -> np.ndarray:
+    """z = wᵀx + b from the definition z_i = Σ_k w_k x_ki + b."""
+    return d.layer(w.T, x, np.array([[b]]))
+
+
+@graded(2)
+def check_weighted_input(impl) -> None:
+    """z = wᵀx + b, shape (1, m), for several n and m."""
+    for seed, (n, m) in enumerate(CASES):
+        w, x, b, _ = _data(n, m, seed)
+        label = f"weighted_input(w, x, b) with w {w.shape}, x {x.shape}"
+        assert_close(label, call(impl.neuron.weighted_input, label, w=w, x=x, b=b), _z(w, x, b))
+
+
+@graded(1)
+def check_neuron(impl) -> None:
+    """a = g(wᵀx + b) for several activations g."""
+    for seed, (n, m) in enumerate(CASES):
+        w, x, b, _ = _data(n, m, seed)
+        for name, g in d.ACTIVATIONS.items():
+            label = f"neuron(w, x, b, {name}) with w {w.shape}, x {x.shape}"
+            value = call(
+                impl.neuron.neuron, label, w=w, x=x, b=b, g=lambda z, g=g: d.elementwise(g, z)
+            )
+            assert_close(label, value, d.elementwise(g, _z(w, x, b)))
+
+
+@graded(1)
+def check_logistic_regression(impl) -> None:
+    """a = σ(wᵀx + b), also when |z| is in the hundreds."""
+    for seed, (n, m) in enumerate(CASES):
+        w, x, b, _ = _data(n, m, seed)
+        for scale in (1.0, 400.0):
+            label = f"logistic_regression(w, x, b) with w {w.shape}, x {x.shape}, |w| ~ {scale:g}"
+            value = call(impl.neuron.logistic_regression, label, w=scale * w, x=x, b=b)
+            assert_close(label, value, d.elementwise(d.sigmoid, _z(scale * w, x, b)))
+
+
+@graded(3)
+def check_logistic_gradients(impl) -> None:
+    """(∂L/∂w, ∂L/∂b) of the mean cross-entropy against finite differences."""
+    for seed, (n, m) in enumerate(CASES):
+        w, x, b, y = _data(n, m, seed)
+        label = f"logistic_gradients(w, x, b, y) with w {w.shape}, x {x.shape}"
+        result = call(impl.neuron.logistic_gradients, label, w=w, x=x, b=b, y=y)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise AssertionError(
+                f"{label} must return a pair (dw, db); got {type(result).__name__}"
+            )
+        dw, db = result
+        if np.size(db) != 1:
+            raise AssertionError(f"{label}: db must be a number; got shape {np.shape(db)}")
+
+        def loss(w, b):
+            return d.mean(d.cross_entropy_losses(_z(w, x, float(b)), y))
+
+        try:
+            check_gradient(
+                loss,
+                [w, np.array(b)],
+                [dw, np.reshape(db, ())],
+                names=["w", "b"],
+                hints={
+                    m: f"a sum instead of a mean over the batch (m = {m})",
+                    1 / m: f"divided by m = {m} twice",
+                }
+                if m > 1
+                else None,
+            )
+        except GradientCheckError as error:
+            raise AssertionError(f"{label}: {error}") from None
