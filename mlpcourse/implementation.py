@@ -7,7 +7,6 @@ the six exercise files of one folder. Inside it the modules' relative imports
 implementations can live in one process without mixing.
 """
 
-import importlib.util
 import itertools
 import sys
 import types
@@ -57,27 +56,50 @@ def resolve(source: str | Path) -> Path:
     return path
 
 
-def load(source: str | Path = "student", modules: dict[str, Path] | None = None) -> Implementation:
-    """Import the exercise modules of ``source`` into a fresh private package.
+def read_sources(source: str | Path = "student", modules: dict[str, Path] | None = None) -> dict:
+    """The text of each exercise module of ``source``, by module name.
 
-    ``modules`` maps some module names to other files, which are loaded
-    instead: the way to grade one module with reference collaborators.
+    ``modules`` maps some module names to other files, read instead.
     """
     folder = resolve(source)
     files = {name: folder / f"{name}.py" for name in EXERCISE_MODULES}
     files.update(modules or {})
+    sources = {}
+    for name, path in files.items():
+        if not path.is_file():
+            raise FileNotFoundError(f"missing exercise module {path}")
+        sources[name] = (str(path), path.read_text(encoding="utf-8"))
+    return sources
+
+
+def from_sources(sources: dict, folder: Path | None = None) -> Implementation:
+    """Execute exercise module texts ``{name: (filename, text)}`` into a fresh private package."""
     package_name = f"_mlpcourse_impl_{next(_counter)}"
     package = types.ModuleType(package_name)
     package.__path__ = []
     sys.modules[package_name] = package
     loaded = {}
-    for name in EXERCISE_MODULES:
-        if not files[name].is_file():
-            raise FileNotFoundError(f"missing exercise module {files[name]}")
-        spec = importlib.util.spec_from_file_location(f"{package_name}.{name}", files[name])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        setattr(package, name, module)
-        loaded[name] = module
+    try:
+        for name in EXERCISE_MODULES:
+            filename, text = sources[name]
+            module = types.ModuleType(f"{package_name}.{name}")
+            module.__file__ = filename
+            module.__package__ = package_name
+            sys.modules[module.__name__] = module
+            exec(compile(text, filename, "exec"), module.__dict__)
+            setattr(package, name, module)
+            loaded[name] = module
+    finally:
+        # Relative imports need the package only while the modules execute.
+        for name in [package_name, *(f"{package_name}.{m}" for m in EXERCISE_MODULES)]:
+            sys.modules.pop(name, None)
     return Implementation(source=folder, **loaded)
+
+
+def load(source: str | Path = "student", modules: dict[str, Path] | None = None) -> Implementation:
+    """Import the exercise modules of ``source`` into a fresh private package.
+
+    ``modules`` maps some module names to other files, which are loaded
+    instead: e.g. one student module among the reference's.
+    """
+    return from_sources(read_sources(source, modules), resolve(source))

@@ -23,6 +23,7 @@ class Case:
 
     def __init__(self, sizes: list[int], m: int, activation: str, seed: int) -> None:
         self.label = f"network {sizes}, {activation}, m = {m}"
+        self._deltas: dict[int, np.ndarray] = {}
         self.m = m
         self.g = d.ACTIVATIONS[activation]
         self.g_prime = numerical_slope(self.g)
@@ -48,7 +49,9 @@ class Case:
 
     def delta(self, i: int) -> np.ndarray:
         """δ of layer i+2 by finite differences: one column per example."""
-        return numerical_gradient(self.loss_sum_from(i), [self.zs[i]])[0]
+        if i not in self._deltas:
+            self._deltas[i] = numerical_gradient(self.loss_sum_from(i), [self.zs[i]])[0]
+        return self._deltas[i].copy()
 
     def mean_loss_of(self, i: int):
         """(w^[i+2], b^[i+2]) ↦ L, the batch-mean loss."""
@@ -65,10 +68,15 @@ class Case:
 CASES = [Case(sizes, m, name, seed) for seed, (sizes, m, name) in enumerate(NETWORKS)]
 
 
-def _gradcheck(label: str, f, arrays, gradients, names, hints=None) -> None:
+def _gradcheck(label: str, f, arrays, gradients, names, hints=None, mistakes=None) -> None:
     try:
         check_gradient(f, arrays, gradients, names=names, hints=hints)
     except GradientCheckError as error:
+        for cause, candidate in (mistakes or {}).items():
+            if np.shape(candidate) == np.shape(gradients[0]) and np.allclose(
+                gradients[0], candidate, rtol=1e-7, atol=1e-12
+            ):
+                raise AssertionError(f"{label}: {error}. Looks like {cause}") from None
         raise AssertionError(f"{label}: {error}") from None
 
 
@@ -88,7 +96,13 @@ def check_output_error(impl) -> None:
             z=case.zs[last],
             activation_prime=case.g_prime,
         )
-        _gradcheck(label, case.loss_sum_from(last), [case.zs[last]], [delta], ["z^[L]"])
+        z, a = case.zs[last], case.activations[-1]
+        mistakes = {
+            "σ'(a) instead of σ'(z): pass z^[L] to activation_prime": grad_a * case.g_prime(a),
+            "a missing σ'(z^[L]) factor": grad_a,
+            "a missing ∇_a L factor": case.g_prime(z),
+        }
+        _gradcheck(label, case.loss_sum_from(last), [z], [delta], ["z^[L]"], mistakes=mistakes)
 
 
 @graded(3)
@@ -97,15 +111,30 @@ def check_hidden_error(impl) -> None:
     for case in CASES:
         for i in reversed(range(len(case.zs) - 1)):
             label = f"hidden_error for layer {i + 2} of the {case.label}"
+            w_next, delta_next = case.weights[i + 1], case.delta(i + 1)
             delta = call(
                 impl.backprop_equations.hidden_error,
                 label,
-                w_next=case.weights[i + 1],
-                delta_next=case.delta(i + 1),
+                w_next=w_next,
+                delta_next=delta_next,
                 z=case.zs[i],
                 activation_prime=case.g_prime,
             )
-            _gradcheck(label, case.loss_sum_from(i), [case.zs[i]], [delta], [f"z^[{i + 2}]"])
+            back = w_next.T @ delta_next
+            mistakes = {
+                "σ'(a) instead of σ'(z): pass z^[l] to activation_prime": back
+                * case.g_prime(case.activations[i + 1]),
+                "a missing σ'(z^[l]) factor": back,
+            }
+            _gradcheck(
+                label,
+                case.loss_sum_from(i),
+                [case.zs[i]],
+                [delta],
+                [f"z^[{i + 2}]"],
+                None,
+                mistakes,
+            )
 
 
 @graded(2)

@@ -1,5 +1,7 @@
 """Checks for chapter 6, the backpropagation algorithm and mini-batch SGD."""
 
+import time
+
 import numpy as np
 
 from mlpcourse.gradcheck import GradientCheckError, check_gradient, numerical_gradient
@@ -62,16 +64,70 @@ def check_backprop(impl) -> None:
                 f"{label} must return {layers} weight and {layers} bias gradients "
                 f"(layers 2..{layers + 1}); got {len(grad_w)} and {len(grad_b)}"
             )
+        loss = _mean_loss(x, y, activation, layers)
+        params = [*net.weights, *net.biases]
         try:
             check_gradient(
-                _mean_loss(x, y, activation, layers),
-                [*net.weights, *net.biases],
-                [*grad_w, *grad_b],
-                names=_names(layers),
-                hints=batch_hints(m),
+                loss, params, [*grad_w, *grad_b], names=_names(layers), hints=batch_hints(m)
             )
         except GradientCheckError as error:
-            raise AssertionError(f"{label}: {error}") from None
+            raise AssertionError(
+                f"{label}: {error}{_locate(loss, params, grad_w, grad_b)}"
+            ) from None
+    _check_cost_of_backprop(impl)
+
+
+def _locate(loss, params, grad_w, grad_b) -> str:
+    """Say whether the output layer is right when some other layer is wrong."""
+    layers = len(grad_w)
+    if layers < 2 or len(params) > 400:
+        return ""
+    numeric = numerical_gradient(loss, params)
+    close = [
+        np.shape(g) == n.shape and np.allclose(g, n, rtol=1e-5, atol=1e-9)
+        for g, n in zip([*grad_w, *grad_b], numeric)
+    ]
+    if close[layers - 1] and close[-1] and not all(close):
+        return (
+            ". The output layer's gradients are right, so BP1 and BP3/BP4 work there: "
+            "look at how δ moves back a layer (BP2) and at which z and a each layer uses"
+        )
+    return ""
+
+
+def _check_cost_of_backprop(impl) -> None:
+    """Backpropagation costs about two forward passes, not one per parameter."""
+    sizes, m = [64, 60, 40, 10], 16
+    net = impl.network.Network(sizes, seed=5)
+    rng = np.random.default_rng(5)
+    x, y = rng.random((sizes[0], m)), rng.random((sizes[-1], m))
+    calls = 0
+    activation = net.activation
+
+    def counting_activation(z):
+        nonlocal calls
+        calls += 1
+        return activation(z)
+
+    def seconds(run) -> float:
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start
+
+    forward = min(seconds(lambda: net.feedforward(x)) for _ in range(3))
+    net.activation = counting_activation
+    backward = seconds(lambda: net.backprop(x, y))
+    if backward < 50 * forward + 0.05:  # a second try, in case the machine was busy
+        backward = min(backward, seconds(lambda: net.backprop(x, y)))
+    else:
+        calls *= 2
+    layers = len(sizes) - 1
+    if calls > 2 * 10 * layers * m or backward > 50 * forward + 0.05:
+        raise AssertionError(
+            f"backprop on Network({sizes}) took {backward * 1e3:.1f} ms, a forward pass "
+            f"{forward * 1e3:.2f} ms, and called the activation {calls // 2} times per call: "
+            "backpropagation needs one forward and one backward pass, not finite differences"
+        )
 
 
 @graded(2, "Network.update_mini_batch")

@@ -26,16 +26,18 @@ def _same(a, b) -> bool:
 def call(function: Callable, label: str, **arguments):
     """``function(**arguments)`` (positionally, in order), checking that no argument changed.
 
-    ``label`` describes the call in messages. Numerical warnings (overflow,
-    division by zero, invalid values; underflow to 0 is fine) fail the call,
-    so that an overflow is reported where it happens.
+    The function gets copies, so the checks' own data survive whatever it
+    does; a copy that comes back changed fails the call. ``label`` describes
+    the call in messages. Numerical warnings (overflow, division by zero,
+    invalid values; underflow to 0 is fine) fail the call too, so that an
+    overflow is reported where it happens.
     """
-    before = copy.deepcopy(arguments)
+    copies = copy.deepcopy(arguments)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-                result = function(*arguments.values())
+                result = function(*copies.values())
     except Warning as warning:
         raise AssertionError(
             f"{label} gave a warning: {type(warning).__name__}: {warning}"
@@ -43,7 +45,7 @@ def call(function: Callable, label: str, **arguments):
     for name, value in arguments.items():
         if isinstance(value, np.random.Generator) or callable(value):
             continue  # drawing from a generator is what it is for
-        if not _same(value, before[name]):
+        if not _same(value, copies[name]):
             raise AssertionError(
                 f"{label} modified its argument {name}: functions must leave their "
                 "arguments as they were (use `x = x - ...`, not `x -= ...`)"

@@ -20,8 +20,7 @@ def pytest_terminal_summary(terminalreporter, config):
     points = {check.id: check.points for check in CHECKS}
     earned = total = 0.0
     for report in terminalreporter.stats.get("passed", []):
-        check_id = report.user_properties and dict(report.user_properties).get("check")
-        earned += points.get(check_id, 0.0)
+        earned += points.get(dict(report.user_properties).get("check"), 0.0)
     for check_id in _collected(terminalreporter):
         total += points.get(check_id, 0.0)
     if total:
@@ -33,5 +32,5 @@ def pytest_terminal_summary(terminalreporter, config):
 def _collected(terminalreporter):
     for key in ("passed", "failed", "error"):
         for report in terminalreporter.stats.get(key, []):
-            if report.when == "call" and report.user_properties:
+            if report.when == "call":
                 yield dict(report.user_properties).get("check")

@@ -1,0 +1,469 @@
+"""Plausible mistakes: each must lose the points of its own check, and only those."""
+
+from . import bug
+
+B = bug
+BUGS = [
+    # 02 activations
+    B("activations::sigmoid", "sigmoid", "return 1 / (1 + np.exp(-z))", "overflows for z = -1000"),
+    B(
+        "activations::sigmoid",
+        "sigmoid",
+        "return 1 / (1 + np.exp(z))",
+        "wrong sign in the exponent",
+    ),
+    B("activations::sigmoid", "sigmoid", "return np.ravel(0.5 * (1 + np.tanh(z / 2)))", "flattens"),
+    B("activations::sigmoid", "sigmoid", "return (z > 0).astype(float)", "a step, not a sigmoid"),
+    B(
+        "activations::sigmoid_prime",
+        "sigmoid_prime",
+        "s = sigmoid(sigmoid(z))\nreturn s * (1 - s)",
+        "σ'(a)",
+    ),
+    B("activations::sigmoid_prime", "sigmoid_prime", "return z * (1 - z)", "z(1 − z)"),
+    B("activations::sigmoid_prime", "sigmoid_prime", "return sigmoid(z)", "σ(z)"),
+    B(
+        "activations::sigmoid_prime",
+        "sigmoid_prime",
+        "return sigmoid(z) * (1 + sigmoid(z))",
+        "sign",
+    ),
+    B("activations::relu", "relu", "return np.abs(z)", "absolute value"),
+    B("activations::relu", "relu", "z[z < 0] = 0\nreturn z", "modifies its argument"),
+    B("activations::relu", "relu", "return np.maximum(z, 0).astype(int)", "integers"),
+    B("activations::relu_prime", "relu_prime", "return np.maximum(z, 0.0)", "relu, not its slope"),
+    B("activations::relu_prime", "relu_prime", "return np.sign(z)", "-1 for negative z"),
+    B("activations::relu_prime", "relu_prime", "return np.heaviside(z, 0.5)", "0.5 at the kink"),
+    B(
+        "activations::tanh",
+        "tanh",
+        "return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))",
+        "overflow",
+    ),
+    B("activations::tanh", "tanh", "return np.tanh(z).T", "transposed"),
+    B("activations::tanh", "tanh", "return 2 * sigmoid(z) - 1", "tanh(z/2), not tanh(z)"),
+    B("activations::tanh_prime", "tanh_prime", "return 1 - z**2", "1 − z²"),
+    B("activations::tanh_prime", "tanh_prime", "return 1 - np.tanh(z)", "1 − tanh"),
+    B("activations::tanh_prime", "tanh_prime", "return 1 / np.cosh(z) ** 2", "cosh overflows"),
+    # 01 neuron
+    B("neuron::weighted_input", "weighted_input", "return w @ x + b", "no transpose"),
+    B("neuron::weighted_input", "weighted_input", "return x.T @ w + b", "(m, 1) instead of (1, m)"),
+    B("neuron::weighted_input", "weighted_input", "return w.T @ x", "bias forgotten"),
+    B("neuron::weighted_input", "weighted_input", "return w.T @ x - b", "threshold sign"),
+    B("neuron::neuron", "neuron", "return weighted_input(w, x, b)", "g forgotten"),
+    B("neuron::neuron", "neuron", "return weighted_input(w, g(x), b)", "g on the inputs"),
+    B(
+        "neuron::logistic_regression",
+        "logistic_regression",
+        "return 1 / (1 + np.exp(-(w.T @ x + b)))",
+        "overflow",
+    ),
+    B(
+        "neuron::logistic_regression",
+        "logistic_regression",
+        "return sigmoid(w.T @ x - b)",
+        "minus b",
+    ),
+    B(
+        "neuron::logistic_gradients",
+        "logistic_gradients",
+        "e = logistic_regression(w, x, b) - y\nreturn x @ e.T, float(np.sum(e))",
+        "sums instead of means",
+    ),
+    B(
+        "neuron::logistic_gradients",
+        "logistic_gradients",
+        "e = y - logistic_regression(w, x, b)\nreturn x @ e.T / x.shape[1], float(np.mean(e))",
+        "sign",
+    ),
+    B(
+        "neuron::logistic_gradients",
+        "logistic_gradients",
+        "e = logistic_regression(w, x, b) - y\nreturn e @ x.T / x.shape[1], float(np.mean(e))",
+        "transposed dw",
+    ),
+    B(
+        "neuron::logistic_gradients",
+        "logistic_gradients",
+        "a = logistic_regression(w, x, b)\ne = (a - y) * a * (1 - a)\n"
+        "return x @ e.T / x.shape[1], float(np.mean(e))",
+        "quadratic-cost gradient",
+    ),
+    # 03 feedforward
+    B(
+        "feedforward::feedforward",
+        "feedforward",
+        "zs, activations = [], []\na = x\nfor w, b in zip(weights, biases):\n"
+        "    zs.append(w @ a + b)\n    a = g(zs[-1])\n    activations.append(a)\n"
+        "return zs, activations",
+        "x not in activations",
+    ),
+    B(
+        "feedforward::feedforward",
+        "feedforward",
+        "zs, activations = [], [x]\nfor w, b in zip(weights, biases):\n"
+        "    z = w @ activations[-1] + b\n    zs.append(g(z))\n    activations.append(g(z))\n"
+        "return zs, activations",
+        "stores a as z",
+    ),
+    B(
+        "feedforward::feedforward",
+        "feedforward",
+        "zs, activations = [], [x]\nfor w, b in zip(weights, biases):\n"
+        "    zs.append(w @ activations[-1])\n    activations.append(g(zs[-1]))\n"
+        "return zs, activations",
+        "biases forgotten",
+    ),
+    B(
+        "feedforward::feedforward",
+        "feedforward",
+        "zs, activations = [], [x]\nfor w, b in zip(weights, biases):\n"
+        "    zs.append(w @ x + b)\n    activations.append(g(zs[-1]))\nreturn zs, activations",
+        "x fed to every layer",
+    ),
+    B(
+        "feedforward::feedforward",
+        "feedforward",
+        "zs, activations = [], [x]\nfor w, b in zip(weights, biases):\n"
+        "    zs.append(w @ activations[-1] + b)\n    activations.append(g(zs[-1]))\n"
+        "return activations, zs",
+        "swapped results",
+    ),
+    B(
+        "feedforward::feedforward",
+        "feedforward",
+        "zs, activations = [], [x]\nfor w, b in zip(weights, biases):\n"
+        "    zs.append(w @ activations[-1] + b)\n    activations.append(zs[-1])\n"
+        "activations[-1] = g(zs[-1])\nreturn zs, activations",
+        "g only on the output layer",
+    ),
+    # 04 gradient descent
+    B(
+        "gradient_descent::quadratic_cost",
+        "quadratic_cost",
+        "return float(0.5 * np.sum((a - y) ** 2))",
+        "sum",
+    ),
+    B(
+        "gradient_descent::quadratic_cost",
+        "quadratic_cost",
+        "return float(np.sum((a - y) ** 2) / a.shape[1])",
+        "no ½",
+    ),
+    B(
+        "gradient_descent::quadratic_cost",
+        "quadratic_cost",
+        "return float(0.5 * np.mean((a - y) ** 2))",
+        "mean over every entry",
+    ),
+    B(
+        "gradient_descent::quadratic_cost_gradient",
+        "quadratic_cost_gradient",
+        "return (a - y) / a.shape[1]",
+        "batch mean",
+    ),
+    B(
+        "gradient_descent::quadratic_cost_gradient",
+        "quadratic_cost_gradient",
+        "return y - a",
+        "sign",
+    ),
+    B(
+        "gradient_descent::quadratic_cost_gradient",
+        "quadratic_cost_gradient",
+        "return 2 * (a - y)",
+        "factor 2",
+    ),
+    B(
+        "gradient_descent::gd_step",
+        "gd_step",
+        "for p, g in zip(params, grads):\n    p -= lr * g\nreturn list(params)",
+        "in place",
+    ),
+    B(
+        "gradient_descent::gd_step",
+        "gd_step",
+        "return [p + lr * g for p, g in zip(params, grads)]",
+        "ascent",
+    ),
+    B(
+        "gradient_descent::gd_step",
+        "gd_step",
+        "return [p - g for p, g in zip(params, grads)]",
+        "no lr",
+    ),
+    B(
+        "gradient_descent::minibatches",
+        "minibatches",
+        "order = np.arange(n)\nreturn [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "no shuffle",
+    ),
+    B(
+        "gradient_descent::minibatches",
+        "minibatches",
+        "order = rng.permutation(n)\n"
+        "return [order[k : k + batch_size] for k in range(0, n - batch_size + 1, batch_size)]",
+        "drops the last partial batch",
+    ),
+    B(
+        "gradient_descent::minibatches",
+        "minibatches",
+        "order = np.random.permutation(n)\n"
+        "return [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "global random state",
+    ),
+    B(
+        "gradient_descent::minibatches",
+        "minibatches",
+        "order = rng.integers(0, n, n)\n"
+        "return [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "with replacement",
+    ),
+    B(
+        "gradient_descent::minibatches",
+        "minibatches",
+        "order = np.random.default_rng(0).permutation(n)\n"
+        "return [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "fixed seed",
+    ),
+    # 05 the four equations
+    B("backprop_equations::output_error", "output_error", "return grad_a", "missing σ'(z)"),
+    B(
+        "backprop_equations::output_error",
+        "output_error",
+        "return grad_a @ activation_prime(z).T",
+        "matmul",
+    ),
+    B(
+        "backprop_equations::output_error",
+        "output_error",
+        "return grad_a * activation_prime(z) / z.shape[1]",
+        "divided by m",
+    ),
+    B(
+        "backprop_equations::output_error",
+        "output_error",
+        "return grad_a * activation_prime(1 / (1 + np.exp(-z)))",
+        "σ'(a)",
+    ),
+    B(
+        "backprop_equations::hidden_error",
+        "hidden_error",
+        "return (w_next @ delta_next) * activation_prime(z)",
+        "no transpose",
+    ),
+    B(
+        "backprop_equations::hidden_error",
+        "hidden_error",
+        "return w_next.T @ delta_next",
+        "missing σ'",
+    ),
+    B(
+        "backprop_equations::hidden_error",
+        "hidden_error",
+        "return (w_next.T @ delta_next) * activation_prime(w_next.T @ delta_next)",
+        "σ' of the wrong thing",
+    ),
+    B(
+        "backprop_equations::hidden_error",
+        "hidden_error",
+        "return (w_next.T @ delta_next) + activation_prime(z)",
+        "+ instead of ⊙",
+    ),
+    B(
+        "backprop_equations::bias_gradient",
+        "bias_gradient",
+        "return np.sum(delta, axis=1, keepdims=True)",
+        "sum",
+    ),
+    B("backprop_equations::bias_gradient", "bias_gradient", "return np.mean(delta, axis=1)", "1-d"),
+    B(
+        "backprop_equations::bias_gradient",
+        "bias_gradient",
+        "return np.mean(delta, axis=0, keepdims=True).T",
+        "axis",
+    ),
+    B("backprop_equations::weight_gradient", "weight_gradient", "return delta @ a_prev.T", "sum"),
+    B(
+        "backprop_equations::weight_gradient",
+        "weight_gradient",
+        "return a_prev @ delta.T / delta.shape[1]",
+        "transposed",
+    ),
+    B(
+        "backprop_equations::weight_gradient",
+        "weight_gradient",
+        "return delta @ delta.T / delta.shape[1]",
+        "δδᵀ",
+    ),
+    # 06 the algorithm
+    B(
+        "network::backprop",
+        "Network.backprop",
+        """
+        zs, activations = feedforward(self.weights, self.biases, x, self.activation)
+        grad_w = [None] * len(self.weights)
+        grad_b = [None] * len(self.biases)
+        delta = output_error(self.cost_gradient(activations[-1], y), zs[-1], self.activation_prime)
+        for i in reversed(range(len(self.weights))):
+            if i < len(self.weights) - 1:
+                delta = hidden_error(self.weights[i + 1], delta, activations[i + 1], self.activation_prime)
+            grad_w[i] = weight_gradient(delta, activations[i])
+            grad_b[i] = bias_gradient(delta)
+        return grad_w, grad_b
+        """,
+        "σ'(a) instead of σ'(z) in hidden layers",
+    ),
+    B(
+        "network::backprop",
+        "Network.backprop",
+        """
+        zs, activations = feedforward(self.weights, self.biases, x, self.activation)
+        grad_w = [None] * len(self.weights)
+        grad_b = [None] * len(self.biases)
+        delta = output_error(self.cost_gradient(activations[-1], y), zs[-1], self.activation_prime)
+        for i in reversed(range(len(self.weights))):
+            if i < len(self.weights) - 1:
+                delta = hidden_error(self.weights[i + 1], delta, zs[i], self.activation_prime)
+            grad_w[i] = weight_gradient(delta, activations[i + 1])
+            grad_b[i] = bias_gradient(delta)
+        return grad_w, grad_b
+        """,
+        "a of the same layer instead of the previous one",
+    ),
+    B(
+        "network::backprop",
+        "Network.backprop",
+        """
+        zs, activations = feedforward(self.weights, self.biases, x, self.activation)
+        grad_w = [None] * len(self.weights)
+        grad_b = [None] * len(self.biases)
+        delta = output_error(self.cost_gradient(activations[-1], y), zs[-1], self.activation_prime)
+        for i in reversed(range(len(self.weights))):
+            if i < len(self.weights) - 1:
+                delta = hidden_error(self.weights[i + 1], delta, zs[i], self.activation_prime)
+            grad_w[i] = weight_gradient(delta, activations[i]) * x.shape[1]
+            grad_b[i] = bias_gradient(delta) * x.shape[1]
+        return grad_w, grad_b
+        """,
+        "sums instead of means",
+    ),
+    B(
+        "network::backprop",
+        "Network.backprop",
+        """
+        zs, activations = feedforward(self.weights, self.biases, x, self.activation)
+        output = output_error(self.cost_gradient(activations[-1], y), zs[-1], self.activation_prime)
+        grad_w = [weight_gradient(output, a) if a.shape[0] == self.sizes[-2] else
+                  np.zeros((self.sizes[i + 1], self.sizes[i]))
+                  for i, a in enumerate(activations[:-1])]
+        grad_b = [bias_gradient(output) if i == len(self.weights) - 1 else
+                  np.zeros((self.sizes[i + 1], 1)) for i in range(len(self.weights))]
+        return grad_w, grad_b
+        """,
+        "only the output layer",
+    ),
+    B(
+        "network::backprop",
+        "Network.backprop",
+        """
+        params = [*self.weights, *self.biases]
+        grads = []
+        h = 1e-6
+        for p in params:
+            g = np.zeros_like(p)
+            for index in np.ndindex(p.shape):
+                old = p[index]
+                p[index] = old + h
+                plus = self.cost(self.feedforward(x), y)
+                p[index] = old - h
+                minus = self.cost(self.feedforward(x), y)
+                p[index] = old
+                g[index] = (plus - minus) / (2 * h)
+            grads.append(g)
+        return grads[: len(self.weights)], grads[len(self.weights) :]
+        """,
+        "finite differences, not backpropagation",
+    ),
+    B(
+        "network::update_mini_batch",
+        "Network.update_mini_batch",
+        "grad_w, grad_b = self.backprop(x, y)\n"
+        "self.weights = gd_step(self.weights, grad_w, -lr)\nself.biases = gd_step(self.biases, grad_b, -lr)",
+        "ascent",
+    ),
+    B(
+        "network::update_mini_batch",
+        "Network.update_mini_batch",
+        "grad_w, grad_b = self.backprop(x, y)\nm = x.shape[1]\n"
+        "self.weights = gd_step(self.weights, grad_w, lr / m)\nself.biases = gd_step(self.biases, grad_b, lr / m)",
+        "divides by m again",
+    ),
+    B(
+        "network::update_mini_batch",
+        "Network.update_mini_batch",
+        "grad_w, grad_b = self.backprop(x, y)\nself.weights = gd_step(self.weights, grad_w, lr)",
+        "biases never updated",
+    ),
+    B(
+        "network::update_mini_batch",
+        "Network.update_mini_batch",
+        "grad_w, grad_b = self.backprop(x, y)\n"
+        "self.weights = gd_step(self.weights, grad_b, lr)\nself.biases = gd_step(self.biases, grad_w, lr)",
+        "swapped gradients",
+    ),
+    B(
+        "network::sgd",
+        "Network.sgd",
+        "m = x.shape[1]\nbatches = minibatches(m, batch_size, rng)\nfor epoch in range(1, epochs + 1):\n"
+        "    for batch in batches:\n        self.update_mini_batch(x[:, batch], y[:, batch], lr)\n"
+        "    history.append(self.epoch_record(epoch, x, y, test))",
+        "shuffles once",
+    ),
+    B(
+        "network::sgd",
+        "Network.sgd",
+        "m = x.shape[1]\nfor epoch in range(1, epochs + 1):\n"
+        "    for batch in minibatches(m, batch_size, np.random.default_rng()):\n"
+        "        self.update_mini_batch(x[:, batch], y[:, batch], lr)\n"
+        "    history.append(self.epoch_record(epoch, x, y, test))",
+        "ignores rng",
+    ),
+    B(
+        "network::sgd",
+        "Network.sgd",
+        "m = x.shape[1]\nfor epoch in range(1, epochs + 1):\n"
+        "    for batch in minibatches(m, batch_size, rng):\n"
+        "        if len(batch) == batch_size:\n"
+        "            self.update_mini_batch(x[:, batch], y[:, batch], lr)\n"
+        "    history.append(self.epoch_record(epoch, x, y, test))",
+        "drops the last partial batch",
+    ),
+    B(
+        "network::sgd",
+        "Network.sgd",
+        "m = x.shape[1]\nfor epoch in range(1, epochs + 1):\n"
+        "    for k in range(0, m, batch_size):\n"
+        "        self.update_mini_batch(x[:, k : k + batch_size], y[:, k : k + batch_size], lr)\n"
+        "    history.append(self.epoch_record(epoch, x, y, test))",
+        "no shuffle",
+    ),
+    B(
+        "network::sgd",
+        "Network.sgd",
+        "m = x.shape[1]\nfor epoch in range(1, epochs + 1):\n"
+        "    for batch in minibatches(m, batch_size, rng):\n"
+        "        self.update_mini_batch(x[:, batch], y[:, : len(batch)], lr)\n"
+        "    history.append(self.epoch_record(epoch, x, y, test))",
+        "y not shuffled with x",
+    ),
+    B(
+        "network::sgd",
+        "Network.sgd",
+        "m = x.shape[1]\nfor epoch in range(1, epochs + 1):\n"
+        "    for batch in minibatches(m, batch_size, rng):\n"
+        "        self.update_mini_batch(x[:, batch], y[:, batch], lr)\n"
+        "history.append(self.epoch_record(epochs, x, y, test))",
+        "one record in all",
+    ),
+]

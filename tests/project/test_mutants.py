@@ -1,0 +1,58 @@
+"""Every plausible bug loses the points of its own check, and only those;
+every correct alternative gets full points.
+
+The variants are edits of the reference (see tests/project/mutants). Each is
+graded as the grader does it, its functions grafted into the reference, on
+all the checks of its chapter.
+"""
+
+import pytest
+
+from mlpcourse.checks import CHECKS
+from mlpcourse.graft import implementation_for
+from mlpcourse.implementation import from_sources, read_sources
+
+from .mutants.alternatives import ALTERNATIVES
+from .mutants.bugs import BUGS
+
+REFERENCE = read_sources("reference")
+
+
+def outcomes(variant) -> dict[str, str | None]:
+    """Each check of the variant's chapter: None if it passed, else the failure message."""
+    filename, source = REFERENCE[variant.module]
+    sources = {**REFERENCE, variant.module: (filename, variant.apply(source))}
+    student = from_sources(sources)
+    results = {}
+    for check in (c for c in CHECKS if c.module == variant.module):
+        try:
+            check.run(implementation_for(check, student, REFERENCE))
+            results[check.id] = None
+        except Exception as error:  # noqa: BLE001 - any failure is a lost check
+            results[check.id] = f"{type(error).__name__}: {error}"
+    return results
+
+
+def test_the_suite_is_large_and_covers_every_chapter():
+    assert len(BUGS) >= 50 and len(ALTERNATIVES) >= 20
+    chapters = {c.module for c in CHECKS}
+    assert {v.module for v in BUGS} == chapters
+    assert {v.module for v in ALTERNATIVES} == chapters
+
+
+@pytest.mark.parametrize("variant", BUGS, ids=[f"{v.check}:{v.description}" for v in BUGS])
+def test_bug_loses_its_own_points_only(variant, record_property):
+    results = outcomes(variant)
+    record_property("mutant", "bug-caught" if results[variant.check] else "false-accept")
+    assert results[variant.check], f"false accept: {variant.description} passed {variant.check}"
+    collateral = {k: v for k, v in results.items() if v and k != variant.check}
+    assert not collateral, f"collateral failures: {collateral}"
+
+
+@pytest.mark.parametrize(
+    "variant", ALTERNATIVES, ids=[f"{v.check}:{v.description}" for v in ALTERNATIVES]
+)
+def test_alternative_gets_full_points(variant, record_property):
+    failures = {k: v for k, v in outcomes(variant).items() if v}
+    record_property("mutant", "false-reject" if failures else "alternative-accepted")
+    assert not failures, f"false reject of {variant.description}: {failures}"
