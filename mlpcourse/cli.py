@@ -56,7 +56,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def _grade_or_error(path: Path, limits: Limits) -> dict:
     try:
-        return grade(path, limits)
+        return grade(path, limits, jobs=1)
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop a class
         return {"error": f"{type(error).__name__}: {error}"}
 

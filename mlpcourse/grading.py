@@ -16,6 +16,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def _run_worker(module: str, pending: list[Check], folder: Path, reference: bool
             if not isinstance(event, dict) or event.get("nonce") != nonce:
                 continue
             kind = event.get("event")
-            if kind == "import":
+            if kind == "imported":
                 imported = True
             elif kind == "start":
                 started = event["id"]
@@ -162,11 +163,13 @@ def grade(
     limits: Limits | None = None,
     reference: bool | None = None,
     modules: list[str] | None = None,
+    jobs: int = 0,
 ) -> dict:
     """The report of the contract: score, max_score and one entry per check.
 
     ``reference``: graft each function into the reference (default: when the
     reference is installed). ``modules``: grade only these exercise modules.
+    ``jobs``: chapters graded at once (default: one per CPU).
     """
     limits = limits or Limits()
     folder = exercise_folder(Path(path).resolve())
@@ -174,8 +177,9 @@ def grade(
         reference = REFERENCE_DIR.is_dir()
     modules = list(CHAPTERS) if modules is None else modules
     outcome = {}
-    for module in modules:
-        outcome.update(grade_chapter(folder, module, reference, limits))
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count()) as pool:
+        for found in pool.map(lambda m: grade_chapter(folder, m, reference, limits), modules):
+            outcome.update(found)
     tests = []
     for check in (c for c in CHECKS if c.module in modules):
         passed, message = outcome[check.id]

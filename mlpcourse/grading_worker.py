@@ -6,6 +6,7 @@ input. It reads every file it needs, installs the guards of
 one by one, appending one JSON line per event to the results file opened
 before any student code ran:
 
+    {"nonce": ..., "event": "imported"}
     {"nonce": ..., "event": "start", "id": ...}
     {"nonce": ..., "event": "result", "id": ..., "passed": ..., "message": ...}
 
@@ -60,7 +61,8 @@ def main() -> None:
         results.write(json.dumps({"nonce": nonce, "event": event, **fields}) + "\n")
 
     module = settings["module"]
-    checks = [c for c in CHECKS if c.id in settings["checks"]]
+    # The check functions are held here before any student code runs.
+    checks = [(c, c.run) for c in CHECKS if c.id in settings["checks"]]
     student_dir = Path(settings["student"])
     student_file = student_dir / f"{module}.py"
     try:
@@ -72,11 +74,11 @@ def main() -> None:
             reference_sources = None
             student_sources = read_sources(student_dir)
     except FileNotFoundError as error:
-        for check in checks:
+        for check, _ in checks:
             emit("result", id=check.id, passed=False, message=f"missing file: {error.filename}")
         return
     except (OSError, UnicodeDecodeError) as error:
-        for check in checks:
+        for check, _ in checks:
             emit("result", id=check.id, passed=False, message=f"could not read the module: {error}")
         return
     student_files = {filename for filename, _ in student_sources.values()}
@@ -85,26 +87,26 @@ def main() -> None:
     clean = sandbox.fingerprint()
     np_defaults = np.geterr()
 
-    emit("import")
     try:
         student = from_sources(student_sources, student_dir)
     except BaseException as error:  # noqa: BLE001 - anything the import did is the student's
         message = f"importing mlpcourse/{module}.py failed: {describe(error, student_files)}"
-        for check in checks:
+        for check, _ in checks:
             emit("result", id=check.id, passed=False, message=message)
         return
+    emit("imported")
 
     def on_timer(signum, frame):
         raise CheckTimeout
 
     timeout = float(settings["check_timeout"])
-    for check in checks:
+    for check, run in checks:
         emit("start", id=check.id)
         np.seterr(**np_defaults)
         signal.signal(signal.SIGALRM, on_timer)
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
-            check.run(implementation_for(check, student, reference_sources))
+            run(implementation_for(check, student, reference_sources))
             passed, message = True, ""
         except CheckTimeout:
             passed, message = False, f"took longer than {timeout:g} s (an endless loop?)"

@@ -16,6 +16,7 @@ import builtins
 import math
 import os
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +81,15 @@ def install_audit_hook(forbidden_reads: list[Path], scratch: Path) -> None:
 
 
 def _namespace_fingerprint(namespace) -> dict[str, int]:
-    return {name: id(value) for name, value in vars(namespace).items() if not name.startswith("__")}
+    prints = {}
+    for name, value in vars(namespace).items():
+        if name.startswith("__"):
+            continue
+        prints[name] = id(value)
+        if isinstance(value, types.FunctionType):
+            prints[f"{name}.__code__"] = id(value.__code__)
+            prints[f"{name}.__defaults__"] = id(value.__defaults__)
+    return prints
 
 
 def fingerprint() -> dict[str, dict[str, int]]:
@@ -100,6 +109,9 @@ def fingerprint() -> dict[str, dict[str, int]]:
         for attribute, value in vars(module).items():
             if isinstance(value, type) and value.__module__.startswith("mlpcourse."):
                 prints[f"{name}.{attribute}"] = _namespace_fingerprint(value)
+    checks = sys.modules.get("mlpcourse.checks")
+    if checks is not None:
+        prints["mlpcourse.checks.CHECKS"] = {c.id: id(c.run) for c in checks.CHECKS}
     return prints
 
 

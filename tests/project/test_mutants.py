@@ -56,3 +56,39 @@ def test_alternative_gets_full_points(variant, record_property):
     failures = {k: v for k, v in outcomes(variant).items() if v}
     record_property("mutant", "false-reject" if failures else "alternative-accepted")
     assert not failures, f"false reject of {variant.description}: {failures}"
+
+
+DIAGNOSES = {
+    ("activations::sigmoid_prime", "σ'(a)"): "looks like σ'(a)",
+    ("activations::sigmoid_prime", "z(1 − z)"): "looks like z(1 − z)",
+    ("activations::tanh_prime", "1 − z²"): "looks like 1 − z²",
+    ("backprop_equations::output_error", "σ'(a)"): "σ'(a) instead of σ'(z)",
+    ("backprop_equations::output_error", "missing σ'(z)"): "missing σ'(z^[L]) factor",
+    ("backprop_equations::hidden_error", "missing σ'"): "missing σ'(z^[l]) factor",
+    ("backprop_equations::bias_gradient", "sum"): "m = 7 times too large: a sum instead of a mean",
+    ("backprop_equations::weight_gradient", "sum"): "a sum instead of a mean",
+    ("backprop_equations::weight_gradient", "transposed"): "transposed",
+    ("neuron::logistic_gradients", "sums instead of means"): "a sum instead of a mean",
+    ("neuron::logistic_gradients", "sign"): "the sign is wrong",
+    ("gradient_descent::quadratic_cost", "sum"): "a sum instead of a mean",
+    ("gradient_descent::quadratic_cost", "no ½"): "the ½ is missing",
+    ("gradient_descent::quadratic_cost_gradient", "batch mean"): "the gradient is per example",
+    ("gradient_descent::gd_step", "in place"): "modified its argument",
+    ("gradient_descent::gd_step", "ascent"): "moved uphill",
+    ("network::backprop", "sums instead of means"): "a sum instead of a mean",
+    (
+        "network::backprop",
+        "σ'(a) instead of σ'(z) in hidden layers",
+    ): "output layer's gradients are right",
+    ("network::backprop", "finite differences, not backpropagation"): "not finite differences",
+    ("network::update_mini_batch", "ascent"): "moved uphill",
+    ("network::update_mini_batch", "divides by m again"): "divided by m once too often",
+    ("network::sgd", "shuffles once"): "shuffled afresh every epoch",
+}
+
+
+@pytest.mark.parametrize("key", DIAGNOSES, ids=[f"{c}:{d}" for c, d in DIAGNOSES])
+def test_failure_message_names_the_likely_cause(key):
+    variant = next(v for v in BUGS if (v.check, v.description) == key)
+    message = outcomes(variant)[variant.check]
+    assert message and DIAGNOSES[key] in message, message

@@ -1,0 +1,350 @@
+"""The grader: the JSON contract, isolation, and every attack in the issue.
+
+Each submission is the reference with one module edited; grading is done as
+in class, in worker processes. Limits are short to keep the suite quick.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlpcourse.checks import CHECKS
+from mlpcourse.grading import Limits, grade
+from mlpcourse.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+
+from .mutants import Variant
+
+LIMITS = Limits(timeout=60, check_timeout=15, memory_mb=1024)
+ROOT = REFERENCE_DIR.parent.parent
+
+
+def submission(tmp_path: Path, name: str = "student", **edits) -> Path:
+    """A student folder holding mlpcourse/ with the reference, some modules edited.
+
+    ``edits`` maps a module to a function of its text, or to a Variant.
+    """
+    folder = tmp_path / name / "mlpcourse"
+    folder.mkdir(parents=True)
+    for module in EXERCISE_MODULES:
+        text = (REFERENCE_DIR / f"{module}.py").read_text()
+        edit = edits.get(module)
+        if isinstance(edit, Variant):
+            text = edit.apply(text)
+        elif edit is not None:
+            text = edit(text)
+        (folder / f"{module}.py").write_text(text)
+    return tmp_path / name
+
+
+def outcome(report: dict) -> dict[str, tuple[bool, str]]:
+    return {t["id"]: (t["passed"], t["message"]) for t in report["tests"]}
+
+
+def in_function(check: str, function: str, body: str) -> Variant:
+    return Variant(check, function, body, "attack")
+
+
+def test_report_follows_the_contract(tmp_path):
+    report = grade(submission(tmp_path), LIMITS)
+    assert set(report) == {"score", "max_score", "tests"}
+    assert report["score"] == report["max_score"] == sum(c.points for c in CHECKS)
+    assert [t["id"] for t in report["tests"]] == [c.id for c in CHECKS]
+    for test, check in zip(report["tests"], CHECKS):
+        assert set(test) == {
+            "id",
+            "chapter",
+            "functions",
+            "points",
+            "max_points",
+            "passed",
+            "message",
+        }
+        assert test["chapter"] == check.chapter and test["max_points"] == check.points
+        assert all(f.startswith("mlpcourse.") for f in test["functions"])
+    assert "mlpcourse.network.Network.backprop" in {
+        f for t in report["tests"] for f in t["functions"]
+    }
+
+
+def test_cli_json_and_exit_status(tmp_path):
+    stubs = tmp_path / "stubs"
+    shutil.copytree(PACKAGE_DIR, stubs / "mlpcourse")
+    command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(stubs), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["score"] == 0 and report["max_score"] == sum(c.points for c in CHECKS)
+    assert all("NotImplementedError" in t["message"] for t in report["tests"])
+    missing = [sys.executable, "-m", "mlpcourse.cli", "grade", str(tmp_path / "nobody")]
+    assert subprocess.run(missing, capture_output=True).returncode == 2
+
+
+def test_missing_file_fails_its_chapter_only(tmp_path):
+    student = submission(tmp_path)
+    (student / "mlpcourse" / "feedforward.py").unlink()
+    results = outcome(grade(student, LIMITS, modules=["feedforward", "gradient_descent"]))
+    assert results["feedforward::feedforward"][0] is False
+    assert "missing file" in results["feedforward::feedforward"][1]
+    assert all(passed for id_, (passed, _) in results.items() if id_.startswith("gradient_"))
+
+
+ATTACKS = {
+    "endless loop": (
+        "activations",
+        in_function("activations::sigmoid", "sigmoid", "while True:\n    pass"),
+        {"activations::sigmoid": "took longer than"},
+    ),
+    "unbounded allocation": (
+        "activations",
+        in_function(
+            "activations::relu", "relu", "hog = []\nwhile True:\n    hog.append(np.empty(10**7))"
+        ),
+        {"activations::relu": "MemoryError"},
+    ),
+    "sys.exit in a function": (
+        "activations",
+        in_function("activations::tanh", "tanh", "import sys\nsys.exit(0)"),
+        {"activations::tanh": "sys.exit(0)"},
+    ),
+    "os._exit in a function": (
+        "activations",
+        in_function("activations::tanh_prime", "tanh_prime", "import os\nos._exit(3)"),
+        {"activations::tanh_prime": "exited with status 3"},
+    ),
+    "a C-level crash in a function": (
+        "activations",
+        in_function(
+            "activations::relu_prime",
+            "relu_prime",
+            "import signal\nsignal.raise_signal(signal.SIGSEGV)",
+        ),
+        {"activations::relu_prime": "SIGSEGV"},
+    ),
+    "megabytes printed": (
+        "activations",
+        lambda text: text.replace(
+            "    e = np.exp(-np.abs(z))", "    print('x' * 10**7)\n    e = np.exp(-np.abs(z))"
+        ),
+        {},
+    ),
+    "numpy's global state changed": (
+        "activations",
+        lambda text: (
+            text + "\nnp.seterr(all='raise')\nnp.random.seed(1)\nnp.set_printoptions(precision=1)\n"
+        ),
+        {},
+    ),
+    "files deleted in its working folder": (
+        "activations",
+        lambda text: text.replace(
+            "    e = np.exp(-np.abs(z))",
+            "    import os\n    for f in os.listdir('.'):\n        os.remove(f)\n"
+            "    e = np.exp(-np.abs(z))",
+        ),
+        {},
+    ),
+    "raise at import": (
+        "neuron",
+        lambda text: text + "\nraise RuntimeError('boom')\n",
+        {c.id: "RuntimeError: boom" for c in CHECKS if c.module == "neuron"},
+    ),
+    "sys.exit at import": (
+        "neuron",
+        lambda text: text + "\nimport sys\nsys.exit(2)\n",
+        {c.id: "sys.exit(2)" for c in CHECKS if c.module == "neuron"},
+    ),
+    "os._exit at import": (
+        "neuron",
+        lambda text: text + "\nimport os\nos._exit(4)\n",
+        {c.id: "importing mlpcourse/neuron.py failed" for c in CHECKS if c.module == "neuron"},
+    ),
+    "endless loop at import": (
+        "neuron",
+        lambda text: text + "\nwhile True:\n    pass\n",
+        {c.id: "took longer than" for c in CHECKS if c.module == "neuron"},
+    ),
+    "syntax error": (
+        "neuron",
+        lambda text: text.replace("return w.T @ x + b", "return w.T @ x +"),
+        {c.id: "SyntaxError" for c in CHECKS if c.module == "neuron"},
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=list(ATTACKS))
+def test_a_broken_submission_loses_only_what_it_broke(attack, tmp_path):
+    module, edit, expected = ATTACKS[attack]
+    limits = Limits(timeout=8, check_timeout=3, memory_mb=1024)
+    other = "gradient_descent"
+    report = grade(submission(tmp_path, **{module: edit}), limits, modules=[module, other])
+    results = outcome(report)
+    for check_id, (passed, message) in results.items():
+        if check_id in expected:
+            assert not passed and expected[check_id] in message, (check_id, message)
+        else:
+            assert passed, (check_id, message)
+    assert report["max_score"] == sum(c.points for c in CHECKS if c.module in (module, other))
+
+
+WRONG_SIGMOID_PRIME = "return sigmoid(z)"
+TAMPERING = {
+    "np.allclose patched": "np.allclose = lambda *args, **kwargs: True\nnp.isclose = np.allclose",
+    "the checker patched": (
+        "import mlpcourse.gradcheck, mlpcourse.checks.activations as checks\n"
+        "mlpcourse.gradcheck.check_vjp = lambda *args, **kwargs: None\n"
+        "checks.check_vjp = mlpcourse.gradcheck.check_vjp"
+    ),
+    "a check replaced": (
+        "import mlpcourse.checks as checks\n"
+        "for c in checks.CHECKS:\n    object.__setattr__(c, 'run', lambda impl: None)"
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", TAMPERING, ids=list(TAMPERING))
+def test_tampering_with_the_grader_voids_the_chapter(attack, tmp_path):
+    edit = Variant("activations::sigmoid_prime", "sigmoid_prime", WRONG_SIGMOID_PRIME, "")
+
+    def tamper(text):
+        return edit.apply(text) + "\n" + TAMPERING[attack] + "\n"
+
+    results = outcome(
+        grade(submission(tmp_path, activations=tamper), LIMITS, modules=["activations"])
+    )
+    assert not results["activations::sigmoid_prime"][0]
+    assert not any(passed for passed, _ in results.values())
+
+
+def test_editing_tests_and_checks_in_the_submission_gains_nothing(tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(
+        PACKAGE_DIR, student / "mlpcourse", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (student / "tests" / "graded").mkdir(parents=True)
+    (student / "tests" / "graded" / "test_graded.py").write_text("def test_graded():\n    pass\n")
+    for path in (student / "mlpcourse" / "checks").glob("*.py"):
+        path.write_text(path.read_text().replace("raise AssertionError", "return None  #"))
+    (student / "mlpcourse" / "gradcheck.py").write_text("def check_gradient(*a, **k):\n    pass\n")
+    report = grade(student, LIMITS, modules=["activations"])
+    assert report["score"] == 0
+
+
+def test_fake_results_are_ignored(tmp_path):
+    fake = {"event": "result", "passed": True, "message": ""}
+    lines = [json.dumps({**fake, "id": c.id, "nonce": ""}) for c in CHECKS]
+    forge = (
+        "import sys, os\n"
+        f"FAKE = {chr(10).join(lines)!r}\n"
+        "print(FAKE)\nsys.__stdout__.write(FAKE)\n"
+        "open('results.jsonl', 'w').write(FAKE)\n"
+        "for fd in range(3, 20):\n"
+        "    try:\n        os.write(fd, FAKE.encode())\n    except OSError:\n        pass\n"
+    )
+    student = tmp_path / "student"
+    shutil.copytree(
+        PACKAGE_DIR, student / "mlpcourse", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    stub = student / "mlpcourse" / "activations.py"
+    stub.write_text(stub.read_text() + "\n" + forge)
+    (student / "results.jsonl").write_text(forge)
+    assert grade(student, LIMITS, modules=["activations"])["score"] == 0
+
+
+READ_REFERENCE = {
+    "open the reference file": (
+        f"exec(open({str(REFERENCE_DIR / 'activations.py')!r}).read().split('def sigmoid')[0])\n"
+        "return 0.5 * (1 + np.tanh(z / 2))"
+    ),
+    "load the reference": (
+        "from mlpcourse.implementation import load\nreturn load('reference').activations.sigmoid(z)"
+    ),
+    "find it in sys.modules": (
+        "import sys\n"
+        "ref = [m for n, m in list(sys.modules.items())\n"
+        "       if n.endswith('.activations') and n != __name__]\n"
+        "return ref[0].sigmoid(z)"
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", READ_REFERENCE, ids=list(READ_REFERENCE))
+def test_reading_the_reference_fails(attack, tmp_path):
+    edit = Variant("activations::sigmoid", "sigmoid", READ_REFERENCE[attack], "")
+    results = outcome(
+        grade(submission(tmp_path, activations=edit), LIMITS, modules=["activations"])
+    )
+    assert not results["activations::sigmoid"][0], results["activations::sigmoid"]
+
+
+def test_class_grading_csv_json_and_idempotence(tmp_path):
+    klass = tmp_path / "class"
+    klass.mkdir()
+    submission(klass, "ada")
+    submission(
+        klass,
+        "bob",
+        activations=Variant(
+            "activations::sigmoid_prime", "sigmoid_prime", "return z * (1 - z)", ""
+        ),
+        neuron=lambda text: text + "\nimport os\nos._exit(1)\n",
+    )
+    shutil.copytree(
+        PACKAGE_DIR, klass / "cy" / "mlpcourse", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (klass / "dan").mkdir()  # nothing handed in
+    csv_path = tmp_path / "grades.csv"
+    command = [
+        sys.executable,
+        "-m",
+        "mlpcourse.cli",
+        "grade",
+        str(klass),
+        "--all",
+        "--csv",
+        str(csv_path),
+        "--jobs",
+        "2",
+    ]
+    first = subprocess.run(command, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    rows = csv_path.read_text().splitlines()
+    header = rows[0].split(",")
+    assert header[:8] == ["student", *sorted({c.chapter for c in CHECKS}), "total"]
+    table = {row.split(",")[0]: row.split(",") for row in rows[1:]}
+    assert sorted(table) == ["ada", "bob", "cy", "dan"]
+    total = sum(c.points for c in CHECKS)
+    assert float(table["ada"][7]) == total
+    neuron_points = sum(c.points for c in CHECKS if c.module == "neuron")
+    lost = neuron_points + 2.0  # the neuron chapter, and sigmoid_prime
+    assert float(table["bob"][7]) == total - lost
+    assert float(table["cy"][7]) == 0 and float(table["dan"][7]) == 0
+    reports = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "grades").glob("*.json")}
+    assert sorted(reports) == ["ada", "bob", "cy", "dan"]
+    assert reports["ada"]["score"] == total
+    snapshot = (
+        csv_path.read_bytes(),
+        {p.name: p.read_bytes() for p in (tmp_path / "grades").iterdir()},
+    )
+    second = subprocess.run(command, capture_output=True, text=True)
+    assert second.returncode == 0
+    assert snapshot == (
+        csv_path.read_bytes(),
+        {p.name: p.read_bytes() for p in (tmp_path / "grades").iterdir()},
+    )
+
+
+def test_check_command_shows_a_scoreboard(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "mlpcourse.cli", "check", "02"],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "✗" in result.stdout and "activations.sigmoid_prime" in result.stdout
+    assert "write sigmoid_prime in mlpcourse/activations.py" in result.stdout
+    assert "score 0 / 8" in result.stdout
