@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install book test release lab lint format clean
+.PHONY: install book test release student-edition lab lint format clean
 
 install: $(INSTALLED)
 
@@ -14,21 +14,44 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+## MathJax 3, served by the site itself (offline, no CDN): the npm package's
+## tex-chtml bundle, its fonts and extensions, in the git-ignored book/_static/mathjax.
+MATHJAX := book/_static/mathjax/tex-chtml.js
+MATHJAX_VERSION := 3.2.2
+
 ## The website, into _build/html (warnings are errors).
-book: $(INSTALLED)
+book: $(INSTALLED) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going
 
-## Every test: graded checks against the reference, stubs, drift, gradcheck, style.
-test: $(INSTALLED)
-	$(PY) -m pytest --impl=reference -n 2
+$(MATHJAX):
+	rm -rf book/_static/mathjax && mkdir -p book/_static/mathjax
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null) \
+	  && tar -xzf $$tmp/mathjax-$(MATHJAX_VERSION).tgz -C book/_static/mathjax --strip-components=2 \
+	     package/es5/tex-chtml.js package/es5/input package/es5/output/chtml package/es5/ui \
+	     package/es5/a11y package/es5/adaptors \
+	  && tar -xzf $$tmp/mathjax-$(MATHJAX_VERSION).tgz -C book/_static/mathjax --strip-components=1 \
+	     package/LICENSE \
+	  && rm -rf $$tmp
 
-## Instructors: regenerate the exercise modules from solutions/.
+# The graded tests check the reference where it exists (the instructor's
+# repository) and your package in the student edition.
+IMPL := $(if $(wildcard solutions/mlpcourse),reference,student)
+
+## Every test: graded checks, stubs, drift, gradcheck, grader, notebooks, book, style.
+test: $(INSTALLED)
+	$(PY) -m pytest --impl=$(IMPL) -n 2
+
+## Instructors: regenerate the exercise modules and notebooks from solutions/.
 release: $(INSTALLED)
 	$(VENV)/bin/mlpcourse release
 
+## Instructors: the course as students receive it: make student-edition DIR=../class-repo
+student-edition: $(INSTALLED)
+	$(VENV)/bin/mlpcourse student-edition $(DIR)
+
 ## Students: open the exercises in JupyterLab.
 lab: $(INSTALLED)
-	$(VENV)/bin/jupyter lab
+	$(VENV)/bin/jupyter lab exercises
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -103,6 +103,8 @@ class Network:
         lr: float,
         rng: np.random.Generator | None = None,
         test: tuple[NDArray, NDArray] | None = None,
+        *,
+        progress: bool = False,
     ) -> list[dict]:
         """Train by mini-batch stochastic gradient descent.
 
@@ -112,6 +114,8 @@ class Network:
 
         Returns one record per epoch: ``{"epoch": k, "cost": training cost,
         "accuracy": accuracy on test}`` (accuracy is None without ``test``).
+        With ``progress=True`` a progress bar (in the terminal or the notebook)
+        shows each epoch's record as it comes.
         """
         require_matrix("x", x, rows=self.sizes[0])
         require_matrix("y", y, rows=self.sizes[-1], cols=x.shape[1])
@@ -120,14 +124,31 @@ class Network:
         if rng is None:
             rng = np.random.default_rng(self.seed)
         history = []
+        self._progress = None
+        if progress:
+            # Imported here, not at the top: the grader refuses what tqdm does on import.
+            from tqdm.auto import tqdm
+
+            self._progress = tqdm(total=epochs, desc="sgd", unit="epoch")
         # YOUR CODE HERE
         raise NotImplementedError("write Network.sgd in mlpcourse/network.py")
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
         return history
 
     def epoch_record(self, epoch: int, x: NDArray, y: NDArray, test=None) -> dict:
         """The record ``sgd`` keeps after each epoch: training cost and test accuracy."""
         accuracy = None if test is None else self.evaluate(*test)
-        return {"epoch": epoch, "cost": self.cost(self.feedforward(x), y), "accuracy": accuracy}
+        record = {"epoch": epoch, "cost": self.cost(self.feedforward(x), y), "accuracy": accuracy}
+        bar = getattr(self, "_progress", None)
+        if bar is not None:
+            shown = {"cost": f"{record['cost']:.4g}"}
+            if accuracy is not None:
+                shown["accuracy"] = f"{accuracy:.2%}"
+            bar.set_postfix(shown, refresh=False)
+            bar.update(1)
+        return record
 
     def evaluate(self, x: NDArray, y: NDArray) -> float:
         """The fraction of examples whose most active output neuron is the right class.

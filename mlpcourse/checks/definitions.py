@@ -51,12 +51,12 @@ def layer(w: np.ndarray, a_prev: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def forward(weights, biases, x, g) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """All z^[l] and a^[l] of a network: a^[1] = x, a^[l] = g(w^[l] a^[l-1] + b^[l])."""
-    zs, activations = [], [np.asarray(x, dtype=np.float64)]
-    for w, b in zip(weights, biases):
-        zs.append(layer(w, activations[-1], b))
-        activations.append(elementwise(g, zs[-1]))
-    return zs, activations
+    """All z^[l] and a^[l] of a network: a^[1] = x, a^[l] = g(z^[l]), z^[l] from ``layer``."""
+    z_by_layer, a_by_layer = [], [np.asarray(x, dtype=np.float64)]
+    for l in range(len(weights)):
+        z_by_layer.append(layer(weights[l], a_by_layer[l], biases[l]))
+        a_by_layer.append(elementwise(g, z_by_layer[l]))
+    return z_by_layer, a_by_layer
 
 
 def quadratic_losses(a: np.ndarray, y: np.ndarray) -> list[float]:

@@ -1,0 +1,263 @@
+"""Plotting helpers for the book's figures, drawn with matplotlib.
+
+These functions only draw: every number they show is computed by the caller,
+with the course's own code (the reference implementation in the book, yours
+in your notebooks). Each returns the matplotlib ``Figure`` it made.
+
+The colours and sizes are fixed here so that every chapter looks alike, and
+nothing random or time-dependent happens inside, so a figure drawn twice from
+the same numbers is the same figure.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+#: One colour per curve, in order (matplotlib's default cycle, colour-blind safe enough).
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+def _style(ax, title: str | None = None, xlabel: str | None = None, ylabel: str | None = None):
+    if title:
+        ax.set_title(title)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+
+
+def plot_activations(
+    functions: Mapping[str, tuple[Callable, Callable]],
+    z: Sequence[float] | None = None,
+) -> Figure:
+    """Each activation g (top row) above its derivative g' (bottom row).
+
+    ``functions`` maps a name such as ``"sigmoid"`` to the pair ``(g, g_prime)``.
+    """
+    z = np.linspace(-5, 5, 401) if z is None else np.asarray(z, dtype=float)
+    n = len(functions)
+    fig, axes = plt.subplots(2, n, figsize=(3.4 * n, 5.2), sharex=True, squeeze=False)
+    for k, (name, (g, g_prime)) in enumerate(functions.items()):
+        top, bottom = axes[0, k], axes[1, k]
+        top.plot(z, g(z), color=COLORS[k], lw=2)
+        bottom.plot(z, g_prime(z), color=COLORS[k], lw=2, ls="--")
+        _style(top, title=f"{name}: $g(z)$")
+        _style(bottom, title=f"{name}: $g'(z)$", xlabel="$z$")
+        for ax in (top, bottom):
+            ax.axhline(0, color="black", lw=0.6)
+            ax.axvline(0, color="black", lw=0.6)
+    fig.tight_layout()
+    return fig
+
+
+def plot_decision_boundary(
+    predict: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    title: str = "",
+    levels: Sequence[float] = (0.5,),
+) -> Figure:
+    """Points of two classes and the output a of a neuron over the plane.
+
+    ``x`` holds one 2-d example per column (2, m), ``y`` the labels 0/1 (m,)
+    or (1, m). ``predict`` maps such a (2, k) array to the activations (1, k);
+    the line where a equals each of ``levels`` is drawn in black.
+    """
+    y = np.asarray(y).ravel()
+    pad = 0.5
+    x0 = np.linspace(x[0].min() - pad, x[0].max() + pad, 200)
+    x1 = np.linspace(x[1].min() - pad, x[1].max() + pad, 200)
+    grid0, grid1 = np.meshgrid(x0, x1)
+    a = predict(np.vstack([grid0.ravel(), grid1.ravel()])).reshape(grid0.shape)
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    shade = ax.contourf(grid0, grid1, a, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    fig.colorbar(shade, ax=ax, label="activation $a$")
+    ax.contour(grid0, grid1, a, levels=list(levels), colors="black", linewidths=2)
+    for label, marker, color in ((0, "o", COLORS[0]), (1, "^", COLORS[3])):
+        keep = y == label
+        ax.scatter(x[0, keep], x[1, keep], marker=marker, color=color, label=f"$y = {label}$")
+    ax.legend(loc="upper left")
+    _style(ax, title=title, xlabel="$x_1$", ylabel="$x_2$")
+    ax.grid(False)
+    fig.tight_layout()
+    return fig
+
+
+def draw_network(sizes: Sequence[int], title: str = "", max_drawn: int = 10) -> Figure:
+    """A diagram of a fully connected network from its layer sizes [n_1, ..., n_L].
+
+    Layer 1 is drawn as the input layer, the last as the output layer, the
+    others as hidden layers. A layer with more than ``max_drawn`` neurons is
+    drawn with ``max_drawn`` of them and a "⋮" standing for the rest.
+    """
+    sizes = [int(n) for n in sizes]
+    n_layers = len(sizes)
+    drawn = [min(n, max_drawn) for n in sizes]
+    tallest = max(drawn)
+    spacing = 2.4  # horizontal distance between layers, in neuron spacings
+    width, height = spacing * (n_layers - 1) + 2.4, tallest + 2.4
+    fig, ax = plt.subplots(figsize=(0.75 * width, 0.75 * height))
+    positions = []
+    for column, shown in enumerate(drawn):
+        ys = np.linspace(-(shown - 1) / 2, (shown - 1) / 2, shown) if shown > 1 else np.zeros(1)
+        positions.append([(spacing * column, float(y)) for y in ys[::-1]])
+    for column in range(1, n_layers):
+        for x0, y0 in positions[column - 1]:
+            for x1, y1 in positions[column]:
+                ax.plot([x0, x1], [y0, y1], color="gray", lw=0.6, alpha=0.6, zorder=1)
+    top = tallest / 2 + 0.5
+    for column, layer in enumerate(positions):
+        if column == 0:
+            color, name = COLORS[2], "input layer"
+        elif column == n_layers - 1:
+            color, name = COLORS[3], "output layer"
+        else:
+            color, name = COLORS[0], "hidden layer"
+        for x0, y0 in layer:
+            ax.add_patch(plt.Circle((x0, y0), 0.22, facecolor=color, edgecolor="black", zorder=2))
+        x = spacing * column
+        if sizes[column] > drawn[column]:
+            bottom = min(y for _, y in layer) - 0.6
+            ax.text(x, bottom, "⋮", ha="center", va="center", fontsize=14)
+        ax.text(x, top + 0.6, f"layer {column + 1}", ha="center", fontsize=11, weight="bold")
+        label = f"{name}\n$n_{{{column + 1}}} = {sizes[column]}$"
+        ax.text(x, top + 0.4, label, ha="center", va="top", fontsize=10)
+    ax.set_xlim(-1.2, spacing * (n_layers - 1) + 1.2)
+    ax.set_ylim(-tallest / 2 - 1.0, top + 1.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_surface(
+    loss: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    trajectories: Mapping[str, np.ndarray],
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    title: str = "",
+) -> Figure:
+    """Contours of a loss of two parameters, with gradient descent paths on it.
+
+    ``loss(t1, t2)`` evaluates the loss on grids; each trajectory is an array
+    of shape (steps + 1, 2), the parameters (θ_1, θ_2) after each step.
+    """
+    t1, t2 = np.meshgrid(np.linspace(*xlim, 300), np.linspace(*ylim, 300))
+    values = loss(t1, t2)
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    levels = np.quantile(values, np.linspace(0.0, 0.95, 16) ** 2)
+    ax.contour(t1, t2, values, levels=np.unique(levels), cmap="viridis", linewidths=0.9)
+    for k, (label, path) in enumerate(trajectories.items()):
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], "-o", color=COLORS[k], ms=3, lw=1.4, label=label)
+    start = np.asarray(next(iter(trajectories.values())))[0]
+    ax.plot(*start, "k*", ms=12, label="start")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.legend(loc="lower right", fontsize=9)
+    _style(ax, title=title, xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+    logy: bool = False,
+) -> Figure:
+    """Several curves on one set of axes: ``curves`` maps a label to (x, y)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for k, (label, (xs, ys)) in enumerate(curves.items()):
+        ax.plot(xs, ys, color=COLORS[k % len(COLORS)], lw=1.6, label=label)
+    if logy:
+        ax.set_yscale("log")
+    ax.legend()
+    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def plot_delta_per_layer(norms: Mapping[str, Sequence[float]], title: str = "") -> Figure:
+    """The size of the error δ^[l] in each layer l = 2, ..., L, one bar group per layer.
+
+    ``norms`` maps a label (an activation, say) to the mean |δ^[l]_j| of each
+    layer, layer 2 first. The y axis is logarithmic: vanishing gradients show
+    as bars that shrink by a constant factor per layer.
+    """
+    labels = list(norms)
+    n_layers = len(next(iter(norms.values())))
+    width = 0.8 / len(labels)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    layers = np.arange(n_layers)
+    for k, label in enumerate(labels):
+        ax.bar(layers + k * width, norms[label], width=width, color=COLORS[k], label=label)
+    ax.set_xticks(layers + width * (len(labels) - 1) / 2)
+    ax.set_xticklabels([f"$l = {k + 2}$" for k in layers])
+    ax.set_yscale("log")
+    ax.legend()
+    _style(ax, title=title, xlabel="layer", ylabel=r"mean $|\delta^{[l]}_j|$")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(history: Sequence[Mapping], title: str = "") -> Figure:
+    """Training cost and test accuracy per epoch, from the records ``Network.sgd`` returns."""
+    epochs = [record["epoch"] for record in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.6))
+    left.plot(epochs, [record["cost"] for record in history], "-o", color=COLORS[0], ms=3)
+    _style(left, title="training cost", xlabel="epoch", ylabel=r"$\mathcal{L}$")
+    accuracies = [record["accuracy"] for record in history]
+    if all(a is not None for a in accuracies):
+        right.plot(epochs, accuracies, "-o", color=COLORS[2], ms=3)
+        right.set_ylim(0, 1)
+    _style(right, title="test accuracy", xlabel="epoch", ylabel="fraction correct")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_images(
+    images: np.ndarray, titles: Sequence[str], columns: int = 8, shape: tuple[int, int] = (8, 8)
+) -> Figure:
+    """Small grey images in a grid, each with a title (at most 4 × ``columns``).
+
+    ``images`` holds one image per row, either flattened (k, 64) or (k, 8, 8).
+    """
+    images = np.asarray(images, dtype=float).reshape(-1, *shape)
+    count = len(images)
+    rows = max(1, -(-count // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, image, title in zip(axes.ravel(), images, titles):
+        ax.imshow(image, cmap="gray_r", interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradcheck_errors(
+    hs: Sequence[float], errors: Mapping[str, Sequence[float]], title: str = ""
+) -> Figure:
+    """Relative error of a finite difference against the step h, on log-log axes.
+
+    ``errors`` maps a label (a dtype, a formula) to the error for each h. The
+    V shape: on the right, truncation error falls like h²; on the left,
+    rounding error grows like ε/h.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for k, (label, values) in enumerate(errors.items()):
+        values = np.maximum(np.asarray(values, dtype=float), 1e-17)
+        ax.loglog(hs, values, "-o", color=COLORS[k], ms=3, label=label)
+    ax.legend()
+    _style(ax, title=title, xlabel="step $h$", ylabel="relative error")
+    fig.tight_layout()
+    return fig

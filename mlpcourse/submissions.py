@@ -1,0 +1,98 @@
+"""Moving work between instructor and students: exercises, submissions, the student edition.
+
+- :func:`release_notebooks` runs ``nbgrader generate_assignment`` for every
+  chapter: solutions/<NN-chapter>/ → exercises/<NN-chapter>/.
+- :func:`collect` gathers a class's checkouts into nbgrader's
+  ``grading/submitted/<student>/<chapter>/`` layout: the chapter's notebook
+  and the student's exercise modules in ``mlpcourse/`` beside it.
+- :func:`student_edition` writes the course as students receive it.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from mlpcourse.implementation import EXERCISE_MODULES
+
+#: What the student edition leaves out: answers, and what is built from them.
+INSTRUCTOR_ONLY = (
+    "solutions",
+    "grading",
+    "tests/project",
+    "tests/book",
+    "tests/data",
+    "bench",
+    "book",
+    "_config.yml",
+    "_toc.yml",
+    ".ci",
+)
+
+
+def chapters(root: Path) -> list[str]:
+    """The chapter folders of solutions/: ``01-neuron``, ..."""
+    return sorted(p.name for p in (root / "solutions").iterdir() if p.name[:2].isdigit())
+
+
+def release_notebooks(root: Path) -> None:
+    """Regenerate exercises/ from solutions/ with nbgrader (idempotent)."""
+    (root / "grading").mkdir(exist_ok=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for chapter in chapters(root):
+        subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", chapter, "--force"],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+
+
+def collect(class_dir: Path, root: Path) -> list[tuple[str, str]]:
+    """Copy each student's notebooks and modules into grading/submitted/.
+
+    Returns the (student, chapter) pairs copied.
+    """
+    copied = []
+    for checkout in sorted(p for p in class_dir.iterdir() if p.is_dir()):
+        for chapter_dir in sorted((checkout / "exercises").glob("[0-9][0-9]-*")):
+            notebooks = sorted(chapter_dir.glob("*.ipynb"))
+            if not notebooks:
+                continue
+            target = root / "grading" / "submitted" / checkout.name / chapter_dir.name
+            if target.exists():
+                shutil.rmtree(target)
+            (target / "mlpcourse").mkdir(parents=True)
+            for notebook in notebooks:
+                shutil.copy2(notebook, target / notebook.name)
+            for module in EXERCISE_MODULES:
+                source = checkout / "mlpcourse" / f"{module}.py"
+                if source.is_file():
+                    shutil.copy2(source, target / "mlpcourse" / source.name)
+            copied.append((checkout.name, chapter_dir.name))
+    return copied
+
+
+def tracked_files(root: Path) -> list[Path]:
+    """The files of the repository (git's list), relative to ``root``."""
+    listing = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+    return [Path(name) for name in listing.split("\0") if name]
+
+
+def student_edition(root: Path, target: Path) -> list[Path]:
+    """Copy the course without the instructor's files into ``target``; returns the files."""
+    written = []
+    for path in tracked_files(root):
+        if any(path.parts[: len(Path(p).parts)] == Path(p).parts for p in INSTRUCTOR_ONLY):
+            continue
+        if path.name == "nbgrader_config.py" or not (root / path).is_file():
+            continue
+        destination = target / path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / path, destination)
+        written.append(path)
+    return written

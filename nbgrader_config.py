@@ -1,0 +1,34 @@
+"""nbgrader configuration: solutions/ is the source, exercises/ the release.
+
+Everything nbgrader writes while grading (submitted/, autograded/,
+feedback/ and the gradebook) stays in the git-ignored folder grading/.
+"""
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
+
+c.CourseDirectory.root = "."
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.submitted_directory = "grading/submitted"
+c.CourseDirectory.autograded_directory = "grading/autograded"
+c.CourseDirectory.feedback_directory = "grading/feedback"
+c.CourseDirectory.solution_directory = "grading/source_solutions"
+c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
+c.CourseDirectory.course_id = "mlpcourse"
+# The graded cells start a grading process and train networks: allow time.
+c.ExecutePreprocessor.timeout = 300
+c.Execute.timeout = 300
+# Submissions carry the student's exercise modules in mlpcourse/ beside the
+# notebook; no file of the source may overwrite them.
+c.Autograde.exclude_overwriting = {
+    chapter: [f"mlpcourse/{module}.py" for module in modules]
+    for chapter, modules in {
+        "01-neuron": ["neuron"],
+        "02-activations": ["activations"],
+        "03-feedforward": ["feedforward"],
+        "04-gradient-descent": ["gradient_descent"],
+        "05-backprop-equations": ["backprop_equations"],
+        "06-backprop-algorithm": ["network"],
+    }.items()
+}
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

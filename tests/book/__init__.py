@@ -1,0 +1,1 @@
+"""Tests of the website: the book builds, runs, and works in a browser."""

@@ -1,0 +1,80 @@
+"""The student edition holds no answer, and `mlpcourse check` works inside it."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlpcourse.implementation import REFERENCE_DIR
+from mlpcourse.submissions import chapters, student_edition
+
+ROOT = REFERENCE_DIR.parent.parent
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("edition")
+    student_edition(ROOT, target)
+    return target
+
+
+def solution_lines() -> set[str]:
+    """Every line of every solution region and written answer (but short generic ones)."""
+    lines = set()
+    for path in REFERENCE_DIR.glob("*.py"):
+        for region in re.findall(
+            r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", path.read_text(), re.S
+        ):
+            lines |= {line.strip() for line in region.splitlines() if len(line.strip()) >= 24}
+    for chapter in chapters(ROOT):
+        for notebook_path in (ROOT / "solutions" / chapter).glob("*.ipynb"):
+            for cell in nbformat.read(notebook_path, as_version=4).cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if meta.get("solution"):
+                    lines |= {
+                        line.strip() for line in cell.source.splitlines() if len(line.strip()) >= 16
+                    }
+    return lines
+
+
+def test_no_answer_leaks(edition):
+    files = [p for p in edition.rglob("*") if p.is_file()]
+    assert not (edition / "solutions").exists() and not (edition / "tests" / "project").exists()
+    assert (edition / "mlpcourse" / "network.py").is_file() and (edition / "exercises").is_dir()
+    secrets = solution_lines()
+    assert len(secrets) > 30
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        leaked = [line for line in secrets if line in text]
+        assert not leaked, f"{path.relative_to(edition)} contains answers: {leaked[:3]}"
+
+
+def test_check_works_in_the_edition(edition):
+    env = {**os.environ, "PYTHONPATH": str(edition), "COLUMNS": "200"}
+    where = subprocess.run(
+        [sys.executable, "-c", "import mlpcourse; print(mlpcourse.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=edition,
+    )
+    assert where.stdout.startswith(str(edition))
+    result = subprocess.run(
+        [sys.executable, "-m", "mlpcourse.cli", "check", "activations"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=edition,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "score 0 / 8" in result.stdout
+        and "write sigmoid in mlpcourse/activations.py" in result.stdout
+    )
