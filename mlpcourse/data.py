@@ -22,7 +22,7 @@ Example::
     x, labels = load_digits()
     x_train, labels_train, x_test, labels_test = train_test_split(x, labels, seed=0)
     net = Network([64, 30, 10])
-    net.sgd(x_train, one_hot(labels_train), 30, 10, 3.0, test=(x_test, labels_test))
+    net.sgd(x_train, one_hot(labels_train), 50, 10, 2.0, test=(x_test, labels_test))
 """
 
 import gzip
