@@ -157,10 +157,10 @@ def check_gradient(
             f"expected {len(arrays)} gradients ({', '.join(names)}); got {len(gradients)}"
         )
     analytic = []
-    for name, x, g in zip(names, arrays, gradients):
+    for k, (name, x, g) in enumerate(zip(names, arrays, gradients)):
         g = np.asarray(g, dtype=np.float64)
         if g.shape != x.shape:
-            numeric = numerical_gradient(f, arrays, h)[names.index(name)]
+            numeric = numerical_gradient(f, arrays, h)[k]
             cause = diagnose(g, numeric)
             raise GradientCheckError(
                 f"the gradient of {name} must have the shape of {name}, {x.shape}; got {g.shape}"

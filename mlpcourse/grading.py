@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -134,8 +135,6 @@ def _exit_cause(code: int) -> str | None:
     if code == 0:
         return None
     if code < 0:
-        import signal
-
         name = signal.Signals(-code).name
         hint = " (out of memory?)" if name in ("SIGKILL", "SIGSEGV") else ""
         return f"the process was killed by {name}{hint}"

@@ -108,7 +108,7 @@ def _run(check_ids: list[str]) -> dict[str, tuple[bool, str]]:
     return results
 
 
-def self_check(module: str) -> int:
+def self_check(module: str) -> None:
     """Run the graded checks of one exercise module and print ✓/✗ with messages."""
     checks = [c for c in CHECKS if c.module == module]
     results = _run([c.id for c in checks])
@@ -122,7 +122,6 @@ def self_check(module: str) -> int:
         if not passed:
             print(f"    {message}")
     print(f"{earned:g} / {sum(c.points for c in checks):g} points")
-    return 0
 
 
 def graded(check_id: str) -> None:

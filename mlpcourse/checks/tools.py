@@ -90,11 +90,6 @@ def assert_close(
         )
 
 
-def random_matrix(rng: np.random.Generator, rows: int, cols: int, scale: float = 1.0) -> np.ndarray:
-    """A standard-normal (rows, cols) matrix times ``scale``."""
-    return scale * rng.standard_normal((rows, cols))
-
-
 def random_network(sizes: list[int], seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Weights and biases of a network with layer sizes ``sizes``, layer 2 first."""
     rng = np.random.default_rng(seed)
