@@ -1,10 +1,22 @@
 """mlpcourse: feedforward networks and backpropagation, written by you.
 
-The exercise modules (``neuron``, ``activations``, ``feedforward``,
-``gradient_descent``, ``backprop_equations``, ``network``) are yours to fill
-in. The rest is support code: ``gradcheck`` (finite-difference gradient
-checks), ``checks`` (the graded checks), ``validation`` (argument checks),
-``implementation`` (loading a set of exercise modules), ``release`` and ``cli``.
+Yours to fill in: the six exercise modules ``neuron``, ``activations``,
+``feedforward``, ``gradient_descent``, ``backprop_equations`` and ``network``.
+Beside them, what they and the notebooks use: ``gradcheck`` (finite-difference
+gradient checks), ``validation`` (argument checks), ``data`` (the digits) and
+``notebook``. The machinery lives in subpackages named by their side of the
+grading boundary: ``grader`` (trusted: checks, verdicts, reports), ``runner``
+(untrusted: runs your code in a sandbox) and ``course`` (instructor tools).
 """
 
 __version__ = "0.1.0"
+
+#: The exercise modules, each after the ones it imports.
+EXERCISE_MODULES = (
+    "activations",
+    "neuron",
+    "feedforward",
+    "gradient_descent",
+    "backprop_equations",
+    "network",
+)

@@ -6,7 +6,7 @@ from mlpcourse.gradcheck import GradientCheckError, check_gradient
 
 from . import definitions as d
 from . import graded
-from .tools import assert_close, call
+from .tools import assert_array, assert_close, call, number
 
 #: (n inputs, m examples), with m ≠ n so that a wrong orientation shows.
 CASES = [(3, 5), (4, 1), (1, 6), (6, 2)]
@@ -71,8 +71,8 @@ def check_logistic_gradients(impl) -> None:
                 f"{label} must return a pair (dw, db); got {type(result).__name__}"
             )
         dw, db = result
-        if np.size(db) != 1:
-            raise AssertionError(f"{label}: db must be a number; got shape {np.shape(db)}")
+        assert_array(f"{label}: dw", dw, w.shape)
+        db = number(f"{label}: db", db)
 
         def loss(w, b):
             return d.mean(d.cross_entropy_losses(_z(w, x, float(b)), y))
@@ -81,7 +81,7 @@ def check_logistic_gradients(impl) -> None:
             check_gradient(
                 loss,
                 [w, np.array(b)],
-                [dw, np.reshape(db, ())],
+                [dw, db],
                 names=["w", "b"],
                 hints={
                     m: f"a sum instead of a mean over the batch (m = {m})",

@@ -6,7 +6,7 @@ from mlpcourse.gradcheck import GradientCheckError, check_gradient
 
 from . import definitions as d
 from . import graded
-from .tools import assert_array, assert_close, call
+from .tools import assert_array, assert_close, call, number
 
 #: (n_L outputs, m examples), m ≠ n_L.
 SHAPES = [(2, 5), (3, 1), (1, 4), (4, 9)]
@@ -24,9 +24,7 @@ def check_quadratic_cost(impl) -> None:
         a, y = _outputs(n, m, seed)
         label = f"quadratic_cost(a, y) for a {a.shape}"
         value = call(impl.gradient_descent.quadratic_cost, label, a=a, y=y)
-        if np.size(value) != 1:
-            raise AssertionError(f"{label} must return a number; got shape {np.shape(value)}")
-        value = float(np.reshape(value, ()))
+        value = float(number(label, value))
         expected = d.mean(d.quadratic_losses(a, y))
         causes = {2.0: "the ½ is missing"}
         if m > 1:
@@ -78,8 +76,7 @@ def check_gd_step(impl) -> None:
                 f"{label} must return a list of {len(params)} arrays; got {new!r:.80}"
             )
         for i, (p, g, q) in enumerate(zip(params, grads, new)):
-            if q is p:
-                raise AssertionError(f"{label}: element {i} is the old array itself, not a new one")
+            assert_array(f"{label}, element {i}", q, p.shape)
             if np.allclose(q, p + lr * g):
                 raise AssertionError(f"{label}: element {i} moved uphill, θ + α∇ instead of θ − α∇")
             assert_close(f"{label}, element {i}", q, p - lr * g)

@@ -1,53 +1,33 @@
 """What the graded checks share: comparing values, watching arguments, test data."""
 
-import copy
-import warnings
 from collections.abc import Callable
 
 import numpy as np
 
 from mlpcourse.gradcheck import relative_error
+from mlpcourse.runner.protocol import RemoteError, Unsupported
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (
-            isinstance(a, np.ndarray)
-            and isinstance(b, np.ndarray)
-            and a.shape == b.shape
-            and a.dtype == b.dtype
-            and np.array_equal(a, b, equal_nan=True)
-        )
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
-    return a is b or a == b
-
-
-def call(function: Callable, label: str, **arguments):
+def call(function, label: str, **arguments):
     """``function(**arguments)`` (positionally, in order), checking that no argument changed.
 
-    The function gets copies, so the checks' own data survive whatever it
-    does; a copy that comes back changed fails the call. ``label`` describes
-    the call in messages. Numerical warnings (overflow, division by zero,
-    invalid values; underflow to 0 is fine) fail the call too, so that an
-    overflow is reported where it happens.
+    ``function`` runs in the runner, on copies of the arguments; the runner
+    reports which of its copies the call modified, and such a call fails.
+    ``label`` describes the call in messages. Numerical warnings (overflow,
+    division by zero, invalid values; underflow to 0 is fine) fail the call
+    too, so that an overflow is reported where it happens.
     """
-    copies = copy.deepcopy(arguments)
+    names = list(arguments)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-                result = function(*copies.values())
-    except Warning as warning:
-        raise AssertionError(
-            f"{label} gave a warning: {type(warning).__name__}: {warning}"
-        ) from None
-    for name, value in arguments.items():
-        if isinstance(value, np.random.Generator) or callable(value):
-            continue  # drawing from a generator is what it is for
-        if not _same(value, copies[name]):
+        result, modified = function.call_reporting(list(arguments.values()))
+    except RemoteError as error:
+        if error.kind.endswith("Warning"):
+            raise AssertionError(f"{label} gave a warning: {error.kind}: {error.message}") from None
+        raise
+    for index in modified:
+        if 0 <= index < len(names):
             raise AssertionError(
-                f"{label} modified its argument {name}: functions must leave their "
+                f"{label} modified its argument {names[index]}: functions must leave their "
                 "arguments as they were (use `x = x - ...`, not `x -= ...`)"
             )
     return result
@@ -55,8 +35,8 @@ def call(function: Callable, label: str, **arguments):
 
 def assert_array(label: str, value, shape: tuple) -> np.ndarray:
     """``value`` is a float array of ``shape`` with finite entries."""
-    if not isinstance(value, np.ndarray):
-        raise AssertionError(f"{label} must return a numpy array; got {type(value).__name__}")
+    if type(value) is not np.ndarray:
+        raise AssertionError(f"{label} must return a numpy array; got {shown(value)}")
     if value.shape != shape:
         hint = ""
         if value.shape == shape[::-1] and len(shape) == 2:
@@ -64,8 +44,8 @@ def assert_array(label: str, value, shape: tuple) -> np.ndarray:
         elif value.ndim == 1 and len(shape) == 2:
             hint = " (keep the 2-d shape, e.g. keepdims=True or reshape)"
         raise AssertionError(f"{label} must return shape {shape}; got {value.shape}{hint}")
-    if not np.issubdtype(value.dtype, np.floating):
-        raise AssertionError(f"{label} must return floats; got dtype {value.dtype}")
+    if value.dtype != np.float64:
+        raise AssertionError(f"{label} must return float64 numbers; got dtype {value.dtype}")
     if not np.all(np.isfinite(value)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
         raise AssertionError(f"{label} returned {value[bad]} at index {bad}")
@@ -77,17 +57,36 @@ def assert_close(
 ) -> None:
     """``actual`` equals ``expected`` to ``rtol`` (relative) or ``atol`` (absolute)."""
     expected = np.asarray(expected, dtype=np.float64)
-    actual = assert_array(label, actual, expected.shape) if expected.ndim else np.asarray(actual)
-    if actual.shape != expected.shape:
-        raise AssertionError(f"{label} must return a number; got shape {actual.shape}")
+    if expected.ndim:
+        actual = assert_array(label, actual, expected.shape)
+    else:
+        actual = number(label, actual)
     error = relative_error(actual, expected)
-    bad = (error > rtol) & (np.abs(actual - expected) > atol)
+    bad = ~((error <= rtol) | (np.abs(actual - expected) <= atol))
     if np.any(bad):
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         at = f" at index {index}" if index else ""
         raise AssertionError(
             f"{label} is wrong{at}{where}: got {actual[index]!r}, expected {expected[index]!r}"
         )
+
+
+def number(label: str, value) -> np.ndarray:
+    """``value`` is one finite float (a Python float, a float64, or an array of one entry)."""
+    if type(value) is np.ndarray and value.size == 1 and value.dtype == np.float64:
+        value = float(value.reshape(()))
+    if type(value) not in (float, int) or type(value) is bool:
+        raise AssertionError(f"{label} must return a number; got {shown(value)}")
+    if not np.isfinite(value):
+        raise AssertionError(f"{label} returned {value}")
+    return np.array(float(value))
+
+
+def shown(value) -> str:
+    """What a returned value is, in a few words: its type, and its shape for arrays."""
+    if type(value) is np.ndarray:
+        return f"an array of shape {value.shape}, dtype {value.dtype}"
+    return type(value).__name__ if not isinstance(value, Unsupported) else repr(value)
 
 
 def random_network(sizes: list[int], seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -1,0 +1,130 @@
+"""The grader's end of the wire: the student's functions as remote objects.
+
+The checks receive a :class:`RemoteImplementation`: ``impl.activations.sigmoid``
+is a :class:`Remote` whose calls travel to the runner as plain values and
+whose answers come back decoded, never as live objects. A ``Remote`` forwards
+only calls and public attribute reads and writes: no dunder ever crosses, so
+numpy cannot be talked into reading memory through ``__array_interface__``.
+
+While a check waits, the runner may call back: a function the check passed
+in (exported here), or a collaborator computed with the reference, which the
+current :attr:`GraderPeer.allowed` permits or refuses.
+"""
+
+from mlpcourse.grader import reference
+from mlpcourse.runner.protocol import Peer, ProtocolError, RemoteError
+
+
+class Remote:
+    """An object that lives in the runner: call it, read or set its public attributes."""
+
+    __slots__ = ("_peer", "_handle", "_label")
+
+    def __init__(self, peer: "GraderPeer", handle: dict, label: str) -> None:
+        object.__setattr__(self, "_peer", peer)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_label", label)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._peer.request("getattr", target=self._handle, name=name)["value"]
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self._peer.request("setattr", {"value": value}, target=self._handle, name=name)
+
+    def __call__(self, *args, **kwargs):
+        return self.call_reporting(args, kwargs)[0]
+
+    def call_reporting(self, args, kwargs=None) -> tuple[object, list[int]]:
+        """The result, and the positions of the arguments the call modified."""
+        reply = self._peer.call(self._handle, tuple(args), kwargs or {}, self._label)
+        modified = reply["modified"]
+        if type(modified) is not list or not all(type(i) is int for i in modified):
+            raise ProtocolError("a malformed list of modified arguments")
+        return reply["value"], modified
+
+    def __repr__(self) -> str:
+        return f"<{self._label} (student code)>"
+
+
+class GraderPeer(Peer):
+    """The trusted end: decodes runner objects as :class:`Remote`, serves the reference."""
+
+    side = "T"
+
+    def __init__(self, reader: int, writer: int) -> None:
+        super().__init__(reader, writer)
+        self.allowed: frozenset[str] = frozenset()
+        self.waiting_on: list[str] = []
+        self._reference_names: dict[int, str] = {}
+        # The runner may call what this side exports, never read or set its attributes.
+        del self.handlers["getattr"], self.handlers["setattr"]
+
+    def proxy(self, side: str, key, label: str):
+        if side == "U" and type(key) is int:
+            return Remote(self, {"h": ["U", key, label]}, label)
+        if side == "R" and type(key) is str:
+            if key not in self.allowed:
+                raise PermissionError(
+                    f"{key} is not computed by the grader here: the function being graded "
+                    "must be your own code, and so must everything it is built from"
+                )
+            value = reference.function(key)
+            self._reference_names[id(value)] = key
+            return value
+        raise ProtocolError("a malformed handle")
+
+    def handle_of(self, value):
+        if type(value) is Remote:
+            return value._handle
+        name = self._reference_names.get(id(value))
+        if name is not None:
+            return {"h": ["R", name, name]}
+        return None
+
+    def call(self, target: dict, args: tuple, kwargs: dict, label: str = "") -> dict:
+        self.waiting_on.append(label)
+        try:
+            return super().call(target, args, kwargs)
+        finally:
+            self.waiting_on.pop()
+
+    def culprit(self) -> str:
+        """The innermost student function the grader was waiting on."""
+        return self.waiting_on[-1] if self.waiting_on else "your code"
+
+    def reset(self, allowed: frozenset[str]) -> None:
+        self.clear_exports()
+        self._reference_names.clear()
+        self.allowed = allowed
+
+
+class RemoteModule:
+    """``impl.activations``: its names looked up in the runner on first use."""
+
+    def __init__(self, peer: GraderPeer, module: str) -> None:
+        self._peer, self._module, self._found = peer, module, {}
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._found:
+            reply = self._peer.request("lookup", path=f"{self._module}.{name}")
+            self._found[name] = reply["value"]
+        return self._found[name]
+
+
+class RemoteImplementation:
+    """The student's exercise modules as the checks see them: ``impl.network.Network``."""
+
+    def __init__(self, peer: GraderPeer) -> None:
+        from mlpcourse import EXERCISE_MODULES
+
+        for module in EXERCISE_MODULES:
+            setattr(self, module, RemoteModule(peer, module))
+
+
+__all__ = ["GraderPeer", "Remote", "RemoteError", "RemoteImplementation"]

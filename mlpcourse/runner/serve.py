@@ -1,0 +1,228 @@
+"""The runner process: load the student's modules, answer the grader's calls.
+
+Started (inside bubblewrap) as ``python -I -c BOOT LIB SUBMISSION IN OUT``
+with the protocol's pipes on the file descriptors IN (requests) and OUT (replies).
+``LIB`` holds the support code (this package without the grader), and
+``SUBMISSION`` the student's exercise modules as plain files.
+
+The grader's requests, besides calls and attribute access on exported objects:
+
+- ``load``: import the exercise modules afresh, the graded module from the
+  student's file and every collaborator in ``proxies`` as a stand-in that
+  asks the grader (``{"h": ["R", "activations.sigmoid", ...]}``);
+- ``lookup``: a handle on ``activations.sigmoid`` or ``network.Network``.
+"""
+
+import copy
+import importlib
+import importlib.abc
+import importlib.machinery
+import linecache
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from mlpcourse import EXERCISE_MODULES
+from mlpcourse.runner.protocol import (
+    Peer,
+    PeerGone,
+    ProtocolError,
+    moved_generators,
+    same,
+    student_frames,
+    text,
+)
+
+
+class StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``mlpcourse.<exercise>`` from the student's files, with stand-ins.
+
+    Absolute (``mlpcourse.activations``), relative (``.activations``) and
+    aliased imports all arrive here, so they all get the same module: the
+    student's, with the collaborators listed in ``proxies`` replaced. When a
+    module other than the graded one fails to import, its stand-ins are still
+    given, so one broken file costs only its own functions.
+    """
+
+    def __init__(self, folder: Path, peer: "RunnerPeer") -> None:
+        self.folder, self.peer = folder, peer
+        self.graded_module = ""
+        self.proxies: list[str] = []
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, name = fullname.partition(".")
+        if package != "mlpcourse" or name not in EXERCISE_MODULES:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self, origin=f"mlpcourse/{name}.py")
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        name = module.__name__.partition(".")[2]
+        display = f"mlpcourse/{name}.py"
+        module.__file__ = display
+        try:
+            path = self.folder / f"{name}.py"
+            if not path.is_file():
+                raise FileNotFoundError(f"{display} is missing from the submission")
+            source = path.read_text(encoding="utf-8")
+            linecache.cache[display] = (len(source), None, source.splitlines(True), display)
+            exec(compile(source, display, "exec"), module.__dict__)
+        except BaseException:
+            if name == self.graded_module or not self.proxies:
+                raise
+        self.stand_in(name, module)
+
+    def stand_in(self, name: str, module) -> None:
+        """Replace the listed collaborators of ``module`` by calls to the grader."""
+        for qualified in self.proxies:
+            owner_module, _, path = qualified.partition(".")
+            if owner_module != name:
+                continue
+            owner_name, _, attribute = path.rpartition(".")
+            proxy = self.peer.reference_function(qualified)
+            if owner_name:
+                owner = module.__dict__.get(owner_name)
+                if isinstance(owner, type):
+                    setattr(owner, attribute, proxy)
+            else:
+                module.__dict__[attribute] = proxy
+
+
+class RunnerPeer(Peer):
+    side = "U"
+
+    def __init__(self, reader: int, writer: int, folder: Path) -> None:
+        super().__init__(reader, writer)
+        self.modules = StudentModules(folder, self)
+        sys.meta_path.insert(0, self.modules)
+        self.stand_ins: dict[int, tuple[object, dict]] = {}
+        self.files = {f"mlpcourse/{m}.py" for m in EXERCISE_MODULES}
+        self.handlers.update(load=self._serve_load, lookup=self._serve_lookup)
+
+    # ---- stand-ins for the grader's functions ---------------------------------------------
+
+    def _stand_in(self, handle: dict, name: str):
+        def stand_in(*args, **kwargs):
+            return self.call(handle, args, kwargs)["value"]
+
+        stand_in.__name__ = stand_in.__qualname__ = name
+        self.stand_ins[id(stand_in)] = (stand_in, handle)
+        return stand_in
+
+    def reference_function(self, qualified: str):
+        return self._stand_in({"h": ["R", qualified, qualified]}, qualified.rpartition(".")[2])
+
+    def proxy(self, side: str, key, label: str):
+        if side not in ("T", "R"):
+            raise ProtocolError(f"handles of side {side!r} are not accepted here")
+        return self._stand_in({"h": [side, key, label]}, label or "grader_function")
+
+    def handle_of(self, value):
+        entry = self.stand_ins.get(id(value))
+        return entry[1] if entry and entry[0] is value else None
+
+    def encode_other(self, value):
+        if isinstance(value, np.ndarray):
+            return {"x": f"{_kind(value)} (return a plain numpy array: np.asarray(...))"}
+        if isinstance(value, (float, int, str, list, tuple, dict, np.generic)):
+            return {"x": f"{_kind(value)}, not a plain {type(value).__mro__[-2].__name__}"}
+        label = getattr(value, "__qualname__", None) or type(value).__qualname__
+        return self.export(value, text(label, 200))
+
+    # ---- requests -------------------------------------------------------------------------
+
+    def invoke(self, function, args: list, kwargs: dict) -> dict:
+        """Call the student's function with warnings as errors; report modified arguments."""
+        if not callable(function):
+            raise TypeError(f"{_kind(function)} is not callable")
+        before = [_snapshot(a) for a in args]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+                result = function(*args, **kwargs)
+        modified = [
+            i for i, (a, b) in enumerate(zip(args, before)) if b is not None and not same(a, b)
+        ]
+        return {"value": result, "modified": modified, "generators": moved_generators(args)}
+
+    def describe_error(self, error: BaseException) -> dict:
+        kind, message = type(error).__name__, text(error, 4000)
+        if isinstance(error, SystemExit):
+            message = f"the code called sys.exit({text(error.code, 100)})"
+        return {
+            "op": "raise",
+            "kind": kind,
+            "message": message,
+            "frames": student_frames(error, self.files),
+        }
+
+    def _serve_load(self, message: dict, buffers: list) -> dict:
+        module, proxies = message.get("module"), message.get("proxies")
+        if module not in EXERCISE_MODULES or type(proxies) is not list:
+            raise ProtocolError("a malformed load request")
+        for name in EXERCISE_MODULES:
+            sys.modules.pop(f"mlpcourse.{name}", None)
+            sys.modules["mlpcourse"].__dict__.pop(name, None)
+        self.clear_exports()
+        self.stand_ins.clear()
+        self.modules.graded_module = module
+        self.modules.proxies = [p for p in proxies if type(p) is str]
+        importlib.import_module(f"mlpcourse.{module}")
+        return {"value": None}
+
+    def _serve_lookup(self, message: dict, buffers: list) -> dict:
+        path = message.get("path")
+        if type(path) is not str or "." not in path:
+            raise ProtocolError("a malformed lookup")
+        module, _, attributes = path.partition(".")
+        value = importlib.import_module(f"mlpcourse.{module}")
+        for attribute in attributes.split("."):
+            try:
+                value = getattr(value, attribute)
+            except AttributeError:
+                raise AttributeError(
+                    f"mlpcourse/{module}.py has no {attributes}: keep the names the exercise gives"
+                ) from None
+        return {"value": value}
+
+
+def _kind(value) -> str:
+    kind = type(value)
+    name = f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
+    if isinstance(value, np.ndarray):
+        name += f" of shape {value.shape}"
+    return text(name, 200)
+
+
+def _snapshot(value):
+    """A copy to compare with after a call, for arguments a function could modify."""
+    if type(value) in (np.ndarray, list, tuple, dict):
+        try:
+            return copy.deepcopy(value)
+        except Exception:  # noqa: BLE001 - whatever cannot be copied is not compared
+            return None
+    return None
+
+
+def main() -> None:
+    folder, reader, writer = Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    peer = RunnerPeer(reader, writer, folder)
+    sys.setrecursionlimit(1000)
+    while True:
+        try:
+            message, buffers = peer.receive()
+        except (PeerGone, ProtocolError):
+            os._exit(0)
+        peer.serve(message, buffers)
+
+
+#: What the grader runs: ``python -I -c BOOT LIB SUBMISSION``.
+BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from mlpcourse.runner.serve import main; main()"
+)
