@@ -4,6 +4,17 @@ Everything nbgrader writes while grading (submitted/, autograded/,
 feedback/ and the gradebook) stays in the git-ignored folder grading/.
 """
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from mlpcourse.grader.nbgrader import TrustedVerdicts
+
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
 c.CourseDirectory.root = "."
@@ -15,9 +26,17 @@ c.CourseDirectory.feedback_directory = "grading/feedback"
 c.CourseDirectory.solution_directory = "grading/source_solutions"
 c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
 c.CourseDirectory.course_id = "mlpcourse"
-# The graded cells start a grading process and train networks: allow time.
-c.ExecutePreprocessor.timeout = 300
-c.Execute.timeout = 300
+# Code points come from the trusted grader run on the submitted mlpcourse/, never from
+# the student's kernel: nbgrader's Execute step is replaced, and no notebook cell runs.
+c.Autograde.autograde_preprocessors = [
+    TrustedVerdicts,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
 # Submissions carry the student's exercise modules in mlpcourse/ beside the
 # notebook; no file of the source may overwrite them.
 c.Autograde.exclude_overwriting = {

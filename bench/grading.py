@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlpcourse.grading import grade
-from mlpcourse.implementation import REFERENCE_DIR
+from mlpcourse.grader.grading import grade
+from mlpcourse.course.implementation import REFERENCE_DIR
 
 
 def timed(run) -> float:

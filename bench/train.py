@@ -49,7 +49,7 @@ from per_example import PerExampleNetwork
 
 from mlpcourse.data import load_digits, one_hot, train_test_split
 from mlpcourse.gradcheck import check_gradient
-from mlpcourse.implementation import load
+from mlpcourse.course.implementation import load
 
 try:
     import sklearn

@@ -4,10 +4,14 @@ mlpcourse check [CHAPTER]              students: grade your own package
 mlpcourse grade PATH [--json]          grade one submission (PATH holds mlpcourse/)
 mlpcourse grade DIR --all --csv F      grade a class: one sub-folder per student
 mlpcourse release                      instructors: regenerate the exercise modules
+
+Grading runs student code under bubblewrap (apt-get install bubblewrap);
+--no-sandbox runs it unconfined, for code you trust only.
 """
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -19,11 +23,14 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from mlpcourse.checks import CHAPTERS
-from mlpcourse.grading import Limits, grade
-from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
-from mlpcourse.release import write_stubs
-from mlpcourse.submissions import collect, release_notebooks, student_edition
+from mlpcourse import EXERCISE_MODULES
+from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.release import write_stubs
+from mlpcourse.course.submissions import collect, release_notebooks, student_edition
+from mlpcourse.grader.checks import CHAPTERS
+from mlpcourse.grader.grading import exercise_folder, grade
+from mlpcourse.grader.limits import DEFAULT, Limits
+from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
 
 ROOT = PACKAGE_DIR.parent
 
@@ -51,6 +58,31 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(timeout=args.timeout, check_timeout=args.check_timeout, memory_mb=args.memory)
 
 
+def _sandbox(args: argparse.Namespace) -> bool:
+    """Whether to sandbox; warns when --no-sandbox was asked for."""
+    if args.no_sandbox:
+        print(
+            "mlpcourse: --no-sandbox: student code runs unconfined, with your rights. "
+            "Use it for code you trust only.",
+            file=sys.stderr,
+        )
+    return not args.no_sandbox
+
+
+def fingerprint(student: Path) -> str:
+    """A hash of what grading reads from a submission: its exercise modules."""
+    digest = hashlib.sha256()
+    folder = exercise_folder(student)
+    for module in EXERCISE_MODULES:
+        path = folder / f"{module}.py"
+        digest.update(module.encode() + b"\0")
+        try:
+            digest.update(path.read_bytes() if not path.is_symlink() else b"symlink")
+        except OSError as error:
+            digest.update(type(error).__name__.encode())
+    return digest.hexdigest()
+
+
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
@@ -58,9 +90,9 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _grade_or_error(path: Path, limits: Limits) -> dict:
+def _grade_or_error(path: Path, limits: Limits, sandbox: bool) -> dict:
     try:
-        return grade(path, limits, jobs=1)
+        return grade(path, limits, jobs=1, sandbox=sandbox)
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop a class
         return {"error": f"{type(error).__name__}: {error}"}
 
@@ -70,12 +102,30 @@ def grade_class(args: argparse.Namespace) -> int:
     students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     json_dir = args.json_dir or (args.csv.with_suffix("") if args.csv else root / ".grades")
     reports: dict[str, dict] = {}
+    # A re-run resumes: a student whose modules have not changed keeps the report on disk.
+    manifest_path = json_dir / ".fingerprints.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    prints = {s.name: fingerprint(s) for s in students}
+    todo = []
+    for student in students:
+        saved = json_dir / f"{student.name}.json"
+        if manifest.get(student.name) == prints[student.name] and saved.is_file():
+            try:
+                reports[student.name] = json.loads(saved.read_text())
+                continue
+            except ValueError:
+                pass
+        todo.append(student)
+    sandbox = _sandbox(args)
     with (
         Progress(console=Console(stderr=True), transient=False) as progress,
         ProcessPoolExecutor(max_workers=args.jobs or os.cpu_count()) as pool,
     ):
-        task = progress.add_task("grading", total=len(students))
-        futures = {pool.submit(_grade_or_error, s, _limits(args)): s for s in students}
+        task = progress.add_task("grading", total=len(todo))
+        futures = {pool.submit(_grade_or_error, s, _limits(args), sandbox): s for s in todo}
         for future in as_completed(futures):
             student = futures[future]
             try:
@@ -84,6 +134,9 @@ def grade_class(args: argparse.Namespace) -> int:
                 report = {"error": f"{type(error).__name__}: {error}"}
             reports[student.name] = report
             _write_atomically(json_dir / f"{student.name}.json", json.dumps(report, indent=1))
+            if "error" not in report:
+                manifest[student.name] = prints[student.name]
+                _write_atomically(manifest_path, json.dumps(manifest, indent=1, sort_keys=True))
             progress.advance(task)
     rows = []
     for name in sorted(reports):
@@ -122,9 +175,15 @@ def grade_command(args: argparse.Namespace) -> int:
     if not args.path.is_dir():
         print(f"mlpcourse grade: {args.path} is not a folder", file=sys.stderr)
         return 2
+    if not args.no_sandbox:
+        try:
+            check_sandbox()
+        except SandboxUnavailable as error:
+            print(f"mlpcourse grade: {error}", file=sys.stderr)
+            return 3
     if args.all:
         return grade_class(args)
-    report = grade(args.path, _limits(args))
+    report = grade(args.path, _limits(args), sandbox=_sandbox(args))
     if args.json:
         print(json.dumps(report))
     else:
@@ -146,7 +205,14 @@ def check_command(args: argparse.Namespace) -> int:
             )
             return 2
         chapters = wanted
-    report = grade(PACKAGE_DIR.parent, _limits(args), reference=False, modules=chapters)
+    try:
+        check_sandbox()
+        sandbox = not args.no_sandbox
+    except SandboxUnavailable:
+        sandbox = False  # a student's own laptop (macOS): their code, their machine
+    report = grade(
+        PACKAGE_DIR.parent, _limits(args), use_reference=False, modules=chapters, sandbox=sandbox
+    )
     Console().print(scoreboard(report, "your mlpcourse package"))
     return 0
 
@@ -184,9 +250,20 @@ def student_edition_command(args: argparse.Namespace) -> int:
 
 
 def _add_limits(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per chapter process")
-    parser.add_argument("--check-timeout", type=float, default=20.0, help="seconds per check")
-    parser.add_argument("--memory", type=int, default=2048, help="MiB of memory per process")
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT.timeout, help="seconds for a chapter's checks"
+    )
+    parser.add_argument(
+        "--check-timeout", type=float, default=DEFAULT.check_timeout, help="seconds per check"
+    )
+    parser.add_argument(
+        "--memory", type=int, default=DEFAULT.memory_mb, help="MiB of memory per process"
+    )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code without bubblewrap (only for code you trust)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

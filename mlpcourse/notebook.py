@@ -2,9 +2,11 @@
 
 Your exercise modules are looked for in ``./mlpcourse`` beside the notebook
 (how a submission is laid out) and otherwise in the installed ``mlpcourse``
-package (your checkout). The graded cells run the same checks as
-``mlpcourse check`` and the autograder, in a separate process, so an endless
-loop or a crash in your code fails that cell only.
+package (your checkout). The self-check and graded cells run the same checks
+as ``mlpcourse check``, with your code in a separate sandboxed process, so an
+endless loop or a crash fails that cell only. They are for your own
+information: the grade your teacher records is computed by the grader from
+the files you hand in, never from what ran in this notebook.
 """
 
 import contextlib
@@ -14,9 +16,12 @@ import resource
 import signal
 from pathlib import Path
 
-from mlpcourse.checks import CHECKS
-from mlpcourse.grading import Limits, grade_chapter
-from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR, Implementation, load
+from mlpcourse.course.implementation import PACKAGE_DIR, Implementation, load
+from mlpcourse.grader import reference
+from mlpcourse.grader.checks import CHECKS
+from mlpcourse.grader.grading import grade
+from mlpcourse.grader.limits import DEFAULT
+from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
 
 
 def exercise_folder() -> Path:
@@ -30,10 +35,10 @@ def student() -> Implementation:
     return load(exercise_folder())
 
 
-#: Seconds for exploration code and for one graded check (an endless loop stops there).
-TIME_LIMIT = float(os.environ.get("MLPCOURSE_TIME_LIMIT", "30"))
+#: Seconds for exploration code (an endless loop stops there); the grader's own per check.
+TIME_LIMIT = DEFAULT.check_timeout
 #: Extra memory exploration code may take before it gets a MemoryError, in MiB.
-MEMORY_LIMIT_MB = 2048
+MEMORY_LIMIT_MB = DEFAULT.memory_mb
 
 
 class TookTooLong(Exception):
@@ -99,13 +104,19 @@ def explore(seconds: float | None = None):
 
 def _run(check_ids: list[str]) -> dict[str, tuple[bool, str]]:
     modules = sorted({c.module for c in CHECKS if c.id in check_ids})
-    limits = Limits(timeout=4 * TIME_LIMIT, check_timeout=TIME_LIMIT)
-    results = {}
-    for module in modules:
-        results.update(
-            grade_chapter(exercise_folder(), module, REFERENCE_DIR.is_dir(), limits, check_ids)
-        )
-    return results
+    try:
+        check_sandbox()
+        sandbox = True
+    except SandboxUnavailable:
+        sandbox = False  # your own code on your own machine (macOS has no bubblewrap)
+    report = grade(
+        exercise_folder().parent,
+        use_reference=reference.available(),
+        modules=modules,
+        only=check_ids,
+        sandbox=sandbox,
+    )
+    return {t["id"]: (t["passed"], t["message"]) for t in report["tests"]}
 
 
 def self_check(module: str) -> None:

@@ -127,8 +127,10 @@ class ChapterGrader:
         except Exception as error:  # noqa: BLE001 - what came back made the check itself fail
             return False, f"{type(error).__name__}: {error}"
         finally:
-            if peer is not None:
-                peer.deadline = None
+            if self.peer is not None:
+                self.peer.deadline = None
+                if self.peer.broken:
+                    self.stop()
 
 
 def grade_chapter(
@@ -164,6 +166,7 @@ def grade(
     modules: list[str] | None = None,
     jobs: int = 0,
     sandbox: bool = True,
+    only: list[str] | None = None,
 ) -> dict:
     """The report of the contract: score, max_score and one entry per check.
 
@@ -171,6 +174,7 @@ def grade(
     it is installed). ``modules``: grade only these exercise modules.
     ``jobs``: chapters graded at once (default: one per CPU). ``sandbox``:
     run the student's code under bubblewrap (refused if it cannot start).
+    ``only``: grade only these check ids (the others are reported not graded).
     """
     limits = limits or DEFAULT
     if sandbox:
@@ -189,7 +193,7 @@ def grade(
         pending = [m for m in modules if m not in refused]
 
         def chapter(module: str) -> dict:
-            return grade_chapter(submission, module, use_reference, limits, sandbox=sandbox)
+            return grade_chapter(submission, module, use_reference, limits, only, sandbox)
 
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count()) as pool:
             for found in pool.map(chapter, pending):

@@ -8,16 +8,12 @@ reaches itself, and no chain of collaborators leads back to it.
 """
 
 import functools
-import itertools
-import sys
-import types
-from pathlib import Path
 
-from mlpcourse import EXERCISE_MODULES
+from mlpcourse.course.implementation import REFERENCE_DIR, Implementation, load
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "solutions" / "mlpcourse"
 _ACTIVATIONS = tuple(
-    f"activations.{g}" for g in ("sigmoid", "sigmoid_prime", "relu", "relu_prime", "tanh", "tanh_prime")
+    f"activations.{g}"
+    for g in ("sigmoid", "sigmoid_prime", "relu", "relu_prime", "tanh", "tanh_prime")
 )
 _EQUATIONS = tuple(
     f"backprop_equations.{f}"
@@ -68,31 +64,10 @@ def available() -> bool:
     return REFERENCE_DIR.is_dir()
 
 
-_counter = itertools.count()
-
-
 @functools.cache
-def reference() -> types.SimpleNamespace:
+def reference() -> Implementation:
     """The reference modules, loaded once into a private package of this process."""
-    package_name = f"_mlpcourse_reference_{next(_counter)}"
-    package = types.ModuleType(package_name)
-    package.__path__ = []
-    sys.modules[package_name] = package
-    loaded = {}
-    try:
-        for name in EXERCISE_MODULES:
-            path = REFERENCE_DIR / f"{name}.py"
-            module = types.ModuleType(f"{package_name}.{name}")
-            module.__file__ = str(path)
-            module.__package__ = package_name
-            sys.modules[module.__name__] = module
-            exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
-            setattr(package, name, module)
-            loaded[name] = module
-    finally:
-        for name in [package_name, *(f"{package_name}.{m}" for m in EXERCISE_MODULES)]:
-            sys.modules.pop(name, None)
-    return types.SimpleNamespace(**loaded)
+    return load("reference")
 
 
 def function(qualified: str):

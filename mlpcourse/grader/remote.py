@@ -11,8 +11,12 @@ in (exported here), or a collaborator computed with the reference, which the
 current :attr:`GraderPeer.allowed` permits or refuses.
 """
 
+import contextlib
+import math
+import time
+
 from mlpcourse.grader import reference
-from mlpcourse.runner.protocol import Peer, ProtocolError, RemoteError
+from mlpcourse.runner.protocol import Peer, PeerGone, ProtocolError, RemoteError, Timeout
 
 
 class Remote:
@@ -59,6 +63,8 @@ class GraderPeer(Peer):
         super().__init__(reader, writer)
         self.allowed: frozenset[str] = frozenset()
         self.waiting_on: list[str] = []
+        self.stalled_in: str | None = None
+        self.broken = False
         self._reference_names: dict[int, str] = {}
         # The runner may call what this side exports, never read or set its attributes.
         del self.handlers["getattr"], self.handlers["setattr"]
@@ -89,17 +95,41 @@ class GraderPeer(Peer):
         self.waiting_on.append(label)
         try:
             return super().call(target, args, kwargs)
+        except (Timeout, PeerGone):
+            self.stalled_in = self.stalled_in or label
+            raise
         finally:
             self.waiting_on.pop()
 
     def culprit(self) -> str:
-        """The innermost student function the grader was waiting on."""
-        return self.waiting_on[-1] if self.waiting_on else "your code"
+        """The innermost student function the grader was waiting on when time ran out."""
+        return self.stalled_in or "your code"
+
+    @contextlib.contextmanager
+    def time_limit(self, seconds: float, message: str):
+        """Fail with ``message`` (AssertionError) unless the calls inside end in ``seconds``."""
+        outer = self.deadline
+        self.deadline = min(outer or math.inf, time.monotonic() + seconds)
+        try:
+            yield
+        except Timeout:
+            if outer is not None and time.monotonic() >= outer:
+                raise
+            self.broken = True  # the runner is still inside the call: it cannot go on
+            raise AssertionError(message) from None
+        finally:
+            self.deadline = outer
 
     def reset(self, allowed: frozenset[str]) -> None:
         self.clear_exports()
         self._reference_names.clear()
         self.allowed = allowed
+        self.stalled_in = None
+
+
+def time_limit(remote: Remote, seconds: float, message: str):
+    """:meth:`GraderPeer.time_limit` of the runner that ``remote`` lives in."""
+    return remote._peer.time_limit(seconds, message)
 
 
 class RemoteModule:

@@ -90,11 +90,16 @@ def copy_submission(folder: Path, into: Path) -> dict[str, str]:
     refused = {}
     into.mkdir(parents=True, exist_ok=True)
     if folder.is_symlink():
-        return {m: f"{folder.name}/ is a symbolic link: hand in the folder itself" for m in EXERCISE_MODULES}
+        return {
+            m: f"{folder.name}/ is a symbolic link: hand in the folder itself"
+            for m in EXERCISE_MODULES
+        }
     for module in EXERCISE_MODULES:
         shown = f"mlpcourse/{module}.py"
         try:
-            descriptor = os.open(folder / f"{module}.py", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            descriptor = os.open(
+                folder / f"{module}.py", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+            )
         except FileNotFoundError:
             refused[module] = f"{shown} is missing from the submission"
             continue
@@ -180,7 +185,11 @@ def _pids_cgroup(limit: int) -> Path | None:
     """A fresh pids cgroup capped at ``limit`` (as root, where rlimits do not count)."""
     if os.geteuid() != 0:
         return None
-    for base in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup")):
+    for base in (
+        Path("/sys/fs/cgroup/pids"),
+        Path("/sys/fs/cgroup/unified"),
+        Path("/sys/fs/cgroup"),
+    ):
         group = base / f"mlpcourse-{secrets.token_hex(6)}"
         try:
             group.mkdir()
@@ -252,7 +261,7 @@ class Runner:
             return {
                 "SIGKILL": "the process was killed (SIGKILL): out of memory, or over a limit",
                 "SIGSEGV": "the process crashed (SIGSEGV): a segmentation fault, or out of memory",
-                "SIGXCPU": f"the process used more CPU time than allowed (SIGXCPU)",
+                "SIGXCPU": "the process used more CPU time than allowed (SIGXCPU)",
                 "SIGXFSZ": f"the code wrote a file over the {self.limits.disk_mb} MiB limit (SIGXFSZ)",
             }.get(name, f"the process was killed by {name}")
         return f"the process exited with status {code} (sys.exit or os._exit?)"

@@ -75,7 +75,11 @@ class Unsupported:
 def describe_type(value) -> str:
     """A short name of what a value is, for messages: ``numpy.ma.MaskedArray (1, 7)``."""
     kind = type(value)
-    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
     if isinstance(value, np.ndarray):
         name += f" of shape {value.shape}, dtype {value.dtype}"
     return text(name, 200)
@@ -269,8 +273,10 @@ class Peer:
         data = buffers[index]
         if len(data) != math.prod(shape) * np.dtype(dtype).itemsize:
             raise ProtocolError("an array whose data does not match its shape")
-        return np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).astype(
-            np.dtype(dtype).newbyteorder("="), copy=True
+        return (
+            np.frombuffer(data, dtype=np.dtype(dtype))
+            .reshape(shape)
+            .astype(np.dtype(dtype).newbyteorder("="), copy=True)
         )
 
     def proxy(self, side: str, key, label: str):
@@ -428,9 +434,7 @@ class Peer:
 
     def call(self, target: dict, args: tuple, kwargs: dict) -> dict:
         """Call the other side's function ``target`` (a handle); returns the reply."""
-        generators = {
-            str(i): a for i, a in enumerate(args) if type(a) is np.random.Generator
-        }
+        generators = {str(i): a for i, a in enumerate(args) if type(a) is np.random.Generator}
         reply = self.request("call", {"args": list(args), "kwargs": dict(kwargs)}, target=target)
         moved = reply["generators"]
         if type(moved) is dict:

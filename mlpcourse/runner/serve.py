@@ -223,6 +223,5 @@ def main() -> None:
 
 #: What the grader runs: ``python -I -c BOOT LIB SUBMISSION``.
 BOOT = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from mlpcourse.runner.serve import main; main()"
+    "import sys; sys.path.insert(0, sys.argv[1]); from mlpcourse.runner.serve import main; main()"
 )

@@ -1,21 +1,33 @@
-"""The graded tests run the checks of mlpcourse.checks on one implementation.
+"""The graded tests: every check, run by the grader on one implementation.
 
-``pytest tests/graded`` checks your own package; ``--impl=reference`` or
-``--impl=PATH`` checks another. At the end a scoreboard sums the points.
+``pytest tests/graded`` grades your own package; ``--impl=reference`` or
+``--impl=PATH`` grades another. The grader runs the code in its sandbox
+where bubblewrap exists (as ``mlpcourse check`` does), once for the session;
+each test then reports its check. At the end a scoreboard sums the points.
 """
 
 import pytest
 
-from mlpcourse.implementation import load
+from mlpcourse.course.implementation import resolve
+from mlpcourse.grader import reference
+from mlpcourse.grader.grading import grade
+from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
 
 
 @pytest.fixture(scope="session")
-def implementation(request):
-    return load(request.config.getoption("--impl"))
+def verdicts(request) -> dict[str, tuple[bool, str]]:
+    folder = resolve(request.config.getoption("--impl"))
+    try:
+        check_sandbox()
+        sandbox = True
+    except SandboxUnavailable:
+        sandbox = False  # your own code on your own machine
+    report = grade(folder, use_reference=reference.available(), sandbox=sandbox)
+    return {t["id"]: (t["passed"], t["message"]) for t in report["tests"]}
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    from mlpcourse.checks import CHECKS
+    from mlpcourse.grader.checks import CHECKS
 
     points = {check.id: check.points for check in CHECKS}
     earned = total = 0.0

@@ -1,11 +1,13 @@
-"""One test per graded check: ``pytest tests/graded -k sigmoid`` runs one."""
+"""One test per graded check: ``pytest tests/graded -k sigmoid`` shows one."""
 
 import pytest
 
-from mlpcourse.checks import CHECKS
+from mlpcourse.grader.checks import CHECKS
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=[check.id for check in CHECKS])
-def test_graded(check, implementation, record_property):
+def test_graded(check, verdicts, record_property):
     record_property("check", check.id)
-    check.run(implementation)
+    passed, message = verdicts[check.id]
+    if not passed:
+        pytest.fail(message, pytrace=False)

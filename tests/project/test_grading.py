@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mlpcourse.checks import CHECKS
-from mlpcourse.grading import Limits, grade
-from mlpcourse.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.grader.checks import CHECKS
+from mlpcourse.grader.grading import Limits, grade
 
 from .mutants import Variant
 
@@ -194,12 +194,12 @@ WRONG_SIGMOID_PRIME = "return sigmoid(z)"
 TAMPERING = {
     "np.allclose patched": "np.allclose = lambda *args, **kwargs: True\nnp.isclose = np.allclose",
     "the checker patched": (
-        "import mlpcourse.gradcheck, mlpcourse.checks.activations as checks\n"
+        "import mlpcourse.gradcheck, mlpcourse.grader.checks.activations as checks\n"
         "mlpcourse.gradcheck.check_vjp = lambda *args, **kwargs: None\n"
         "checks.check_vjp = mlpcourse.gradcheck.check_vjp"
     ),
     "a check replaced": (
-        "import mlpcourse.checks as checks\n"
+        "import mlpcourse.grader.checks as checks\n"
         "for c in checks.CHECKS:\n    object.__setattr__(c, 'run', lambda impl: None)"
     ),
 }
@@ -260,7 +260,7 @@ READ_REFERENCE = {
         "return 0.5 * (1 + np.tanh(z / 2))"
     ),
     "load the reference": (
-        "from mlpcourse.implementation import load\nreturn load('reference').activations.sigmoid(z)"
+        "from mlpcourse.course.implementation import load\nreturn load('reference').activations.sigmoid(z)"
     ),
     "find it in sys.modules": (
         "import sys\n"

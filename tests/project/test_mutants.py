@@ -2,35 +2,33 @@
 every correct alternative gets full points.
 
 The variants are edits of the reference (see tests/project/mutants). Each is
-graded as the grader does it, its functions grafted into the reference, on
-all the checks of its chapter.
+graded as the grader does it: the edited module in a submission folder,
+graded by its chapter's runner in the sandbox, with the reference computing
+the collaborators on the trusted side.
 """
 
 import pytest
 
-from mlpcourse.checks import CHECKS
-from mlpcourse.graft import implementation_for
-from mlpcourse.implementation import from_sources, read_sources
+from mlpcourse import EXERCISE_MODULES
+from mlpcourse.course.implementation import REFERENCE_DIR
+from mlpcourse.grader.checks import CHECKS
+from mlpcourse.grader.grading import grade
 
 from .mutants.alternatives import ALTERNATIVES
 from .mutants.bugs import BUGS
 
-REFERENCE = read_sources("reference")
 
-
-def outcomes(variant) -> dict[str, str | None]:
+def outcomes(variant, tmp_path) -> dict[str, str | None]:
     """Each check of the variant's chapter: None if it passed, else the failure message."""
-    filename, source = REFERENCE[variant.module]
-    sources = {**REFERENCE, variant.module: (filename, variant.apply(source))}
-    student = from_sources(sources)
-    results = {}
-    for check in (c for c in CHECKS if c.module == variant.module):
-        try:
-            check.run(implementation_for(check, student, REFERENCE))
-            results[check.id] = None
-        except Exception as error:  # noqa: BLE001 - any failure is a lost check
-            results[check.id] = f"{type(error).__name__}: {error}"
-    return results
+    folder = tmp_path / "mlpcourse"
+    folder.mkdir()
+    for module in EXERCISE_MODULES:
+        text = (REFERENCE_DIR / f"{module}.py").read_text()
+        if module == variant.module:
+            text = variant.apply(text)
+        (folder / f"{module}.py").write_text(text)
+    report = grade(tmp_path, modules=[variant.module], jobs=1)
+    return {t["id"]: None if t["passed"] else t["message"] for t in report["tests"]}
 
 
 def test_the_suite_is_large_and_covers_every_chapter():
@@ -41,8 +39,8 @@ def test_the_suite_is_large_and_covers_every_chapter():
 
 
 @pytest.mark.parametrize("variant", BUGS, ids=[f"{v.check}:{v.description}" for v in BUGS])
-def test_bug_loses_its_own_points_only(variant, record_property):
-    results = outcomes(variant)
+def test_bug_loses_its_own_points_only(variant, record_property, tmp_path):
+    results = outcomes(variant, tmp_path)
     record_property("mutant", "bug-caught" if results[variant.check] else "false-accept")
     assert results[variant.check], f"false accept: {variant.description} passed {variant.check}"
     collateral = {k: v for k, v in results.items() if v and k != variant.check}
@@ -52,8 +50,8 @@ def test_bug_loses_its_own_points_only(variant, record_property):
 @pytest.mark.parametrize(
     "variant", ALTERNATIVES, ids=[f"{v.check}:{v.description}" for v in ALTERNATIVES]
 )
-def test_alternative_gets_full_points(variant, record_property):
-    failures = {k: v for k, v in outcomes(variant).items() if v}
+def test_alternative_gets_full_points(variant, record_property, tmp_path):
+    failures = {k: v for k, v in outcomes(variant, tmp_path).items() if v}
     record_property("mutant", "false-reject" if failures else "alternative-accepted")
     assert not failures, f"false reject of {variant.description}: {failures}"
 
@@ -88,7 +86,7 @@ DIAGNOSES = {
 
 
 @pytest.mark.parametrize("key", DIAGNOSES, ids=[f"{c}:{d}" for c, d in DIAGNOSES])
-def test_failure_message_names_the_likely_cause(key):
+def test_failure_message_names_the_likely_cause(key, tmp_path):
     variant = next(v for v in BUGS if (v.check, v.description) == key)
-    message = outcomes(variant)[variant.check]
+    message = outcomes(variant, tmp_path)[variant.check]
     assert message and DIAGNOSES[key] in message, message

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from mlpcourse.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
-from mlpcourse.submissions import collect, release_notebooks
+from mlpcourse.course.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.submissions import collect, release_notebooks
 
 from .mutants import Variant
 

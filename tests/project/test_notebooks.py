@@ -8,9 +8,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from mlpcourse.checks import CHAPTERS, CHECKS
-from mlpcourse.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
-from mlpcourse.submissions import chapters, release_notebooks
+from mlpcourse.course.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.submissions import chapters, release_notebooks
+from mlpcourse.grader.checks import CHAPTERS, CHECKS
 
 ROOT = REFERENCE_DIR.parent.parent
 CHAPTER_MODULE = {chapter: module for module, chapter in CHAPTERS.items()}

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from mlpcourse.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
-from mlpcourse.release import make_stub, stub_sources, write_stubs
+from mlpcourse.course.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.release import make_stub, stub_sources, write_stubs
 
 
 def test_committed_stubs_are_what_release_writes():

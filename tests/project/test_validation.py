@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mlpcourse.implementation import load
+from mlpcourse.course.implementation import load
 
 ref = load("reference")
 

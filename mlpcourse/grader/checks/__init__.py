@@ -1,6 +1,6 @@
 """The graded checks: one function per student function, each worth some points.
 
-A check takes an :class:`~mlpcourse.implementation.Implementation` and raises
+A check takes an :class:`~mlpcourse.course.implementation.Implementation` and raises
 ``AssertionError`` with a message for the student when the function under
 test is wrong (any other exception is the student's code failing). The same
 checks serve ``pytest tests/graded``, the autograder and the notebooks.

@@ -5,6 +5,7 @@ import time
 import numpy as np
 
 from mlpcourse.gradcheck import GradientCheckError, check_gradient, numerical_gradient
+from mlpcourse.grader.remote import time_limit
 
 from . import definitions as d
 from . import graded
@@ -138,16 +139,26 @@ def _check_cost_of_backprop(impl) -> None:
 
     forward = min(_seconds(lambda: _forward(weights, biases, x)) for _ in range(3))
     net.activation = counting_activation
-    start = time.perf_counter()
-    result = call(net.backprop, f"backprop on Network({sizes})", x=x, y=y)
-    backward = time.perf_counter() - start
     layers = len(sizes) - 1
     allowed = 1.0 + 100 * forward
+    diagnosis = (
+        f"called the activation {{calls}} times and took {{seconds}} (a forward pass takes "
+        f"{forward * 1e3:.2f} ms): backpropagation needs one forward and one backward pass, "
+        "not finite differences"
+    )
+    start = time.perf_counter()
+    with time_limit(
+        net.backprop,
+        allowed,
+        f"backprop on Network({sizes}) did not finish within {allowed:.1f} s: "
+        + diagnosis.format(calls="many", seconds="longer"),
+    ):
+        result = call(net.backprop, f"backprop on Network({sizes})", x=x, y=y)
+    backward = time.perf_counter() - start
     if calls > 2 * 10 * layers * m or backward > allowed:
         raise AssertionError(
-            f"backprop on Network({sizes}) took {backward:.2f} s (a forward pass takes "
-            f"{forward * 1e3:.2f} ms) and called the activation {calls} times: "
-            "backpropagation needs one forward and one backward pass, not finite differences"
+            f"backprop on Network({sizes}) "
+            + diagnosis.format(calls=calls, seconds=f"{backward:.2f} s")
         )
     if not (isinstance(result, tuple) and len(result) == 2):
         raise AssertionError(f"backprop on Network({sizes}) must return a pair (grad_w, grad_b)")

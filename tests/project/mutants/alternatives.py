@@ -205,4 +205,42 @@ ALTERNATIVES = [
         "    history.append(self.epoch_record(epoch + 1, x, y, test))",
         "index loop",
     ),
+    # Absolute imports of the package inside a student module resolve to the student's
+    # code (or the grader's stand-ins), never to the installed stubs.
+    A(
+        "activations::sigmoid_prime",
+        "sigmoid_prime",
+        "from mlpcourse.activations import sigmoid as s\nreturn s(z) * (1 - s(z))",
+        "absolute from-import",
+    ),
+    A(
+        "activations::tanh_prime",
+        "tanh_prime",
+        "import mlpcourse.activations as act\nreturn 1 - act.tanh(z) ** 2",
+        "import mlpcourse.x as y",
+    ),
+    A(
+        "activations::relu_prime",
+        "relu_prime",
+        "from mlpcourse import activations\nreturn (activations.relu(z) > 0).astype(float)",
+        "from mlpcourse import module",
+    ),
+    A(
+        "neuron::logistic_regression",
+        "logistic_regression",
+        "from mlpcourse.activations import sigmoid as g\nfrom mlpcourse.neuron import weighted_input as z\nreturn g(z(w, x, b))",
+        "absolute imports of two modules",
+    ),
+    A(
+        "network::update_mini_batch",
+        "Network.update_mini_batch",
+        "import mlpcourse.gradient_descent as gd\ngrad_w, grad_b = self.backprop(x, y)\nself.weights = gd.gd_step(self.weights, grad_w, lr)\nself.biases = gd.gd_step(self.biases, grad_b, lr)",
+        "absolute import of gd_step",
+    ),
+    A(
+        "network::backprop",
+        "Network.backprop",
+        "import mlpcourse.backprop_equations as bp\nfrom mlpcourse.feedforward import feedforward as forward\nzs, acts = forward(self.weights, self.biases, x, self.activation)\ndelta = bp.output_error(self.cost_gradient(acts[-1], y), zs[-1], self.activation_prime)\ngw, gb = [], []\nfor i in reversed(range(len(self.weights))):\n    if i < len(self.weights) - 1:\n        delta = bp.hidden_error(self.weights[i + 1], delta, zs[i], self.activation_prime)\n    gw.insert(0, bp.weight_gradient(delta, acts[i]))\n    gb.insert(0, bp.bias_gradient(delta))\nreturn gw, gb",
+        "absolute imports of the BP equations",
+    ),
 ]

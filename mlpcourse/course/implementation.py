@@ -12,16 +12,9 @@ import sys
 import types
 from pathlib import Path
 
-#: The exercise modules, each after the ones it imports.
-EXERCISE_MODULES = (
-    "activations",
-    "neuron",
-    "feedforward",
-    "gradient_descent",
-    "backprop_equations",
-    "network",
-)
-PACKAGE_DIR = Path(__file__).resolve().parent
+from mlpcourse import EXERCISE_MODULES
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = PACKAGE_DIR.parent / "solutions" / "mlpcourse"
 _counter = itertools.count()
 
