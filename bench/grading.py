@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlpcourse.grader.grading import grade
 from mlpcourse.course.implementation import REFERENCE_DIR
+from mlpcourse.grader.grading import grade
 
 
 def timed(run) -> float:

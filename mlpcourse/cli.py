@@ -103,7 +103,7 @@ def grade_class(args: argparse.Namespace) -> int:
     json_dir = args.json_dir or (args.csv.with_suffix("") if args.csv else root / ".grades")
     reports: dict[str, dict] = {}
     # A re-run resumes: a student whose modules have not changed keeps the report on disk.
-    manifest_path = json_dir / ".fingerprints.json"
+    manifest_path = json_dir / ".resume"
     try:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError):

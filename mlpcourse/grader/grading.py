@@ -72,6 +72,7 @@ class ChapterGrader:
         self.runner: Runner | None = None
         self.peer: GraderPeer | None = None
         self.exposed: set[str] = set()
+        self.import_failure: str | None = None
 
     def _start(self) -> None:
         self.stop()
@@ -85,6 +86,14 @@ class ChapterGrader:
         self.runner = self.peer = None
 
     def run(self, check: Check) -> tuple[bool, str]:
+        if self.import_failure is not None:
+            return False, self.import_failure  # the same file fails the same way again
+        passed, message = self._run(check)
+        if message.startswith("importing mlpcourse/"):
+            self.import_failure = message
+        return passed, message
+
+    def _run(self, check: Check) -> tuple[bool, str]:
         graded = f"{check.module}.{check.functions[0]}"
         allowed = reference.collaborators(graded) if self.use_reference else frozenset()
         if self.runner is None or graded in self.exposed:
@@ -94,10 +103,18 @@ class ChapterGrader:
         peer.reset(allowed)
         peer.deadline = time.monotonic() + self.limits.check_timeout
         try:
+            importing = f"importing mlpcourse/{check.module}.py failed"
             try:
                 peer.request("load", module=check.module, proxies=sorted(allowed))
             except RemoteError as error:
-                return False, f"importing mlpcourse/{check.module}.py failed: {describe(error)}"
+                return False, f"{importing}: {describe(error)}"
+            except Timeout:
+                self.stop()
+                return False, f"{importing}: it did not end within {self.limits.check_timeout:g} s"
+            except PeerGone:
+                cause = self.runner.exit_cause()
+                self.stop()
+                return False, f"{importing}: {cause}"
             check.run(RemoteImplementation(peer))
             return True, ""
         except AssertionError as error:

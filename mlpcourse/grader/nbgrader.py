@@ -18,6 +18,7 @@ from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_output
+from traitlets import Bool
 
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
@@ -36,6 +37,8 @@ def graded_check(cell) -> str | None:
 
 class TrustedVerdicts(Preprocessor):
     """Write the trusted grader's verdict into every graded code cell (runs no cell)."""
+
+    enabled = Bool(True)  # nbconvert's preprocessors are off unless enabled
 
     def preprocess(self, nb, resources):
         folder = Path(resources.get("metadata", {}).get("path") or ".")

@@ -1,7 +1,8 @@
-"""The grader: the JSON contract, isolation, and every attack in the issue.
+"""The grader: the JSON contract, broken submissions, class grading, the check command.
 
 Each submission is the reference with one module edited; grading is done as
-in class, in worker processes. Limits are short to keep the suite quick.
+in class, by sandboxed runners. Limits are short to keep the suite quick.
+The hostile submissions are in test_attacks.py.
 """
 
 import json
@@ -18,7 +19,7 @@ from mlpcourse.grader.grading import Limits, grade
 
 from .mutants import Variant
 
-LIMITS = Limits(timeout=60, check_timeout=15, memory_mb=1024)
+LIMITS = Limits(timeout=60, check_timeout=10, memory_mb=1024)
 ROOT = REFERENCE_DIR.parent.parent
 
 
@@ -88,7 +89,7 @@ def test_missing_file_fails_its_chapter_only(tmp_path):
     (student / "mlpcourse" / "feedforward.py").unlink()
     results = outcome(grade(student, LIMITS, modules=["feedforward", "gradient_descent"]))
     assert results["feedforward::feedforward"][0] is False
-    assert "missing file" in results["feedforward::feedforward"][1]
+    assert "mlpcourse/feedforward.py is missing" in results["feedforward::feedforward"][1]
     assert all(passed for id_, (passed, _) in results.items() if id_.startswith("gradient_"))
 
 
@@ -96,7 +97,7 @@ ATTACKS = {
     "endless loop": (
         "activations",
         in_function("activations::sigmoid", "sigmoid", "while True:\n    pass"),
-        {"activations::sigmoid": "took longer than"},
+        {"activations::sigmoid": "sigmoid did not return within"},
     ),
     "unbounded allocation": (
         "activations",
@@ -113,7 +114,9 @@ ATTACKS = {
     "os._exit in a function": (
         "activations",
         in_function("activations::tanh_prime", "tanh_prime", "import os\nos._exit(3)"),
-        {"activations::tanh_prime": "exited with status 3"},
+        {
+            "activations::tanh_prime": "exited with status 3 (sys.exit or os._exit?), while running tanh_prime"
+        },
     ),
     "a C-level crash in a function": (
         "activations",
@@ -160,12 +163,16 @@ ATTACKS = {
     "os._exit at import": (
         "neuron",
         lambda text: text + "\nimport os\nos._exit(4)\n",
-        {c.id: "importing mlpcourse/neuron.py failed" for c in CHECKS if c.module == "neuron"},
+        {
+            c.id: "importing mlpcourse/neuron.py failed: the process exited with status 4"
+            for c in CHECKS
+            if c.module == "neuron"
+        },
     ),
     "endless loop at import": (
         "neuron",
         lambda text: text + "\nwhile True:\n    pass\n",
-        {c.id: "took longer than" for c in CHECKS if c.module == "neuron"},
+        {c.id: "did not end within" for c in CHECKS if c.module == "neuron"},
     ),
     "syntax error": (
         "neuron",
@@ -194,19 +201,18 @@ WRONG_SIGMOID_PRIME = "return sigmoid(z)"
 TAMPERING = {
     "np.allclose patched": "np.allclose = lambda *args, **kwargs: True\nnp.isclose = np.allclose",
     "the checker patched": (
-        "import mlpcourse.gradcheck, mlpcourse.grader.checks.activations as checks\n"
-        "mlpcourse.gradcheck.check_vjp = lambda *args, **kwargs: None\n"
-        "checks.check_vjp = mlpcourse.gradcheck.check_vjp"
+        "import mlpcourse.gradcheck\nmlpcourse.gradcheck.check_vjp = lambda *args, **kwargs: None"
     ),
     "a check replaced": (
-        "import mlpcourse.grader.checks as checks\n"
-        "for c in checks.CHECKS:\n    object.__setattr__(c, 'run', lambda impl: None)"
+        "try:\n    import mlpcourse.grader.checks as checks\n"
+        "    for c in checks.CHECKS:\n        object.__setattr__(c, 'run', lambda impl: None)\n"
+        "except ImportError:\n    pass"
     ),
 }
 
 
 @pytest.mark.parametrize("attack", TAMPERING, ids=list(TAMPERING))
-def test_tampering_with_the_grader_voids_the_chapter(attack, tmp_path):
+def test_tampering_inside_the_runner_changes_no_verdict(attack, tmp_path):
     edit = Variant("activations::sigmoid_prime", "sigmoid_prime", WRONG_SIGMOID_PRIME, "")
 
     def tamper(text):
@@ -216,7 +222,9 @@ def test_tampering_with_the_grader_voids_the_chapter(attack, tmp_path):
         grade(submission(tmp_path, activations=tamper), LIMITS, modules=["activations"])
     )
     assert not results["activations::sigmoid_prime"][0]
-    assert not any(passed for passed, _ in results.values())
+    assert all(
+        passed for id_, (passed, _) in results.items() if id_ != "activations::sigmoid_prime"
+    )
 
 
 def test_editing_tests_and_checks_in_the_submission_gains_nothing(tmp_path):
@@ -260,7 +268,8 @@ READ_REFERENCE = {
         "return 0.5 * (1 + np.tanh(z / 2))"
     ),
     "load the reference": (
-        "from mlpcourse.course.implementation import load\nreturn load('reference').activations.sigmoid(z)"
+        "from mlpcourse.course.implementation import load\n"
+        "return load('reference').activations.sigmoid(z)"
     ),
     "find it in sys.modules": (
         "import sys\n"

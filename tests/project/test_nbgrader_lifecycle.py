@@ -1,9 +1,11 @@
 """nbgrader end to end: release, collect, autograde, feedback, export.
 
-Six students hand in chapter 02: complete work, partial work, untouched
+Seven students hand in chapter 02: complete work, partial work, untouched
 stubs, a notebook whose graded cells were deleted or edited, a function that
-would kill the kernel, and an endless loop. The gradebook must hold exactly
-the points each one earned.
+would kill the kernel, an endless loop, and stubs with notebook cells that
+redefine the graded cells' function. The gradebook must hold exactly the
+points each one earned: the code points come from the trusted grader, run on
+the submitted mlpcourse/, and no cell of a notebook runs.
 """
 
 import csv
@@ -47,7 +49,16 @@ STUDENTS = {
         5.0,
     ),
     "fay": ([("sigmoid_prime", "while True:\n    pass")], 6.0),
+    # The notebook route: the stubs, and cells that redefine graded() and patch the
+    # checks in the kernel. No cell of the notebook runs when grading: 0 points.
+    "gus": (None, 0.0),
 }
+FORGERY = (
+    "import mlpcourse.notebook, mlpcourse.grader.checks as checks\n"
+    "def graded(check_id):\n    print('✓ full marks')\n"
+    "mlpcourse.notebook.graded = graded\n"
+    "for c in checks.CHECKS:\n    object.__setattr__(c, 'run', lambda impl: None)\n"
+)
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -87,6 +98,14 @@ def checkout(class_dir: Path, student: str, edits, notebook: Path) -> None:
         for c in cells["cells"]:
             if c["metadata"].get("nbgrader", {}).get("grade_id") == "test-relu":
                 c["source"] = "pass  # full marks please"
+    if student == "gus":
+        at = next(
+            i
+            for i, c in enumerate(cells["cells"])
+            if c["metadata"].get("nbgrader", {}).get("grade_id") == "test-sigmoid"
+        )
+        forged = {"cell_type": "code", "metadata": {}, "source": FORGERY, "outputs": []}
+        cells["cells"].insert(at, {**forged, "execution_count": None})
     (folder / "exercises" / CHAPTER / notebook.name).write_text(json.dumps(cells))
 
 
