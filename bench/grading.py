@@ -1,4 +1,4 @@
-"""How long grading takes: one complete submission, and a class of 20.
+"""How long grading takes, sandbox included: one submission, the stubs, and a class of 20.
 
     .venv/bin/python bench/grading.py [--class-size 20] [--repeat 3]
 
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlpcourse.course.implementation import REFERENCE_DIR
+from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.grader.grading import grade
 
 
@@ -37,18 +37,24 @@ def main() -> None:
         for i in range(args.class_size):
             shutil.copytree(REFERENCE_DIR, klass / f"student{i:02d}" / "mlpcourse")
         one = klass / "student00"
+        stubs = Path(tmp) / "stubs"
+        shutil.copytree(PACKAGE_DIR, stubs / "mlpcourse")
         single = [timed(lambda: grade(one)) for _ in range(args.repeat)]
+        empty = [timed(lambda: grade(stubs)) for _ in range(args.repeat)]
         command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(klass), "--all"]
         command += ["--csv", str(Path(tmp) / "grades.csv")]
-        whole = [
-            timed(lambda: subprocess.run(command, check=True, capture_output=True))
-            for _ in range(args.repeat)
-        ]
+
+        def whole_class() -> None:
+            shutil.rmtree(Path(tmp) / "grades", ignore_errors=True)  # no resuming
+            subprocess.run(command, check=True, capture_output=True)
+
+        whole = [timed(whole_class) for _ in range(args.repeat)]
     cpu = platform.processor() or platform.machine()
     print(f"machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"| what | wall time (median of {args.repeat}) |")
     print("|---|---|")
-    print(f"| one complete submission | {statistics.median(single):.1f} s |")
+    print(f"| one complete submission (45/45) | {statistics.median(single):.2f} s |")
+    print(f"| the stubs (0/45) | {statistics.median(empty):.2f} s |")
     print(f"| a class of {args.class_size} (`--all`) | {statistics.median(whole):.1f} s |")
 
 

@@ -10,13 +10,3 @@ grading boundary: ``grader`` (trusted: checks, verdicts, reports), ``runner``
 """
 
 __version__ = "0.1.0"
-
-#: The exercise modules, each after the ones it imports.
-EXERCISE_MODULES = (
-    "activations",
-    "neuron",
-    "feedforward",
-    "gradient_descent",
-    "backprop_equations",
-    "network",
-)

@@ -23,7 +23,6 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from mlpcourse import EXERCISE_MODULES
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.release import write_stubs
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
@@ -31,6 +30,7 @@ from mlpcourse.grader.checks import CHAPTERS
 from mlpcourse.grader.grading import exercise_folder, grade
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
+from mlpcourse.runner import EXERCISE_MODULES
 
 ROOT = PACKAGE_DIR.parent
 

@@ -12,7 +12,7 @@ import sys
 import types
 from pathlib import Path
 
-from mlpcourse import EXERCISE_MODULES
+from mlpcourse.runner import EXERCISE_MODULES
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = PACKAGE_DIR.parent / "solutions" / "mlpcourse"

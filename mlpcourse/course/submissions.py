@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mlpcourse import EXERCISE_MODULES
+from mlpcourse.runner import EXERCISE_MODULES
 
 #: What the student edition leaves out: answers, and what is built from them.
 INSTRUCTOR_ONLY = (

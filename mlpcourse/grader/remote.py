@@ -151,7 +151,7 @@ class RemoteImplementation:
     """The student's exercise modules as the checks see them: ``impl.network.Network``."""
 
     def __init__(self, peer: GraderPeer) -> None:
-        from mlpcourse import EXERCISE_MODULES
+        from mlpcourse.runner import EXERCISE_MODULES
 
         for module in EXERCISE_MODULES:
             setattr(self, module, RemoteModule(peer, module))

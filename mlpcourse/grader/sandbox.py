@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlpcourse import EXERCISE_MODULES
 from mlpcourse.grader.limits import Limits
+from mlpcourse.runner import EXERCISE_MODULES
 from mlpcourse.runner.serve import BOOT
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpcourse import EXERCISE_MODULES
+from mlpcourse.runner import EXERCISE_MODULES
 from mlpcourse.runner.protocol import (
     Peer,
     PeerGone,

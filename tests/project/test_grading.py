@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mlpcourse.course.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import Limits, grade
+from mlpcourse.runner import EXERCISE_MODULES
 
 from .mutants import Variant
 

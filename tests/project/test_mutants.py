@@ -9,10 +9,10 @@ the collaborators on the trusted side.
 
 import pytest
 
-from mlpcourse import EXERCISE_MODULES
 from mlpcourse.course.implementation import REFERENCE_DIR
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
+from mlpcourse.runner import EXERCISE_MODULES
 
 from .mutants.alternatives import ALTERNATIVES
 from .mutants.bugs import BUGS

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from mlpcourse.course.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.submissions import collect, release_notebooks
+from mlpcourse.runner import EXERCISE_MODULES
 
 from .mutants import Variant
 

@@ -8,9 +8,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from mlpcourse.course.implementation import EXERCISE_MODULES, PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.submissions import chapters, release_notebooks
 from mlpcourse.grader.checks import CHAPTERS, CHECKS
+from mlpcourse.runner import EXERCISE_MODULES
 
 ROOT = REFERENCE_DIR.parent.parent
 CHAPTER_MODULE = {chapter: module for module, chapter in CHAPTERS.items()}

@@ -7,6 +7,7 @@ them from these definitions by finite differences.
 """
 
 import math
+import operator
 
 import numpy as np
 
@@ -42,12 +43,12 @@ def elementwise(g, z: np.ndarray) -> np.ndarray:
 
 def layer(w: np.ndarray, a_prev: np.ndarray, b: np.ndarray) -> np.ndarray:
     """z_j = Σ_k w_jk a_k + b_j, for every example (column) of a_prev."""
-    n, n_prev = w.shape
-    z = np.empty((n, a_prev.shape[1]))
-    for i in range(a_prev.shape[1]):
-        for j in range(n):
-            z[j, i] = sum(w[j, k] * a_prev[k, i] for k in range(n_prev)) + b[j, 0]
-    return z
+    rows, columns = w.tolist(), a_prev.T.tolist()
+    z = [
+        [sum(map(operator.mul, row, column)) + float(b[j, 0]) for column in columns]
+        for j, row in enumerate(rows)
+    ]
+    return np.array(z, dtype=np.float64).reshape(w.shape[0], a_prev.shape[1])
 
 
 def forward(weights, biases, x, g) -> tuple[list[np.ndarray], list[np.ndarray]]:
