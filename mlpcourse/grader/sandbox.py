@@ -262,7 +262,7 @@ class Runner:
                 "SIGKILL": "the process was killed (SIGKILL): out of memory, or over a limit",
                 "SIGSEGV": "the process crashed (SIGSEGV): a segmentation fault, or out of memory",
                 "SIGXCPU": "the process used more CPU time than allowed (SIGXCPU)",
-                "SIGXFSZ": f"the code wrote a file over the {self.limits.disk_mb} MiB limit (SIGXFSZ)",
+                "SIGXFSZ": f"a file written went over {self.limits.disk_mb} MiB (SIGXFSZ)",
             }.get(name, f"the process was killed by {name}")
         return f"the process exited with status {code} (sys.exit or os._exit?)"
 

@@ -115,9 +115,7 @@ ATTACKS = {
     "os._exit in a function": (
         "activations",
         in_function("activations::tanh_prime", "tanh_prime", "import os\nos._exit(3)"),
-        {
-            "activations::tanh_prime": "exited with status 3 (sys.exit or os._exit?), while running tanh_prime"
-        },
+        {"activations::tanh_prime": "exited with status 3 (sys.exit or os._exit?), while running"},
     ),
     "a C-level crash in a function": (
         "activations",
