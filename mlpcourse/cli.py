@@ -11,6 +11,7 @@ Grading runs student code under bubblewrap (apt-get install bubblewrap);
 
 import argparse
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -70,8 +71,12 @@ def _sandbox(args: argparse.Namespace) -> bool:
 
 
 def fingerprint(student: Path) -> str:
-    """A hash of what grading reads from a submission: its exercise modules."""
-    digest = hashlib.sha256()
+    """A hash of what decides a report: the student's exercise modules, and the grader.
+
+    The grader's part covers the checks, the reference and the support code, so
+    a changed check or reference grades everybody again.
+    """
+    digest = hashlib.sha256(_grader_fingerprint().encode())
     folder = exercise_folder(student)
     for module in EXERCISE_MODULES:
         path = folder / f"{module}.py"
@@ -88,6 +93,15 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
+
+
+@functools.cache
+def _grader_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for folder in (PACKAGE_DIR, REFERENCE_DIR):
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _grade_or_error(path: Path, limits: Limits, sandbox: bool) -> dict:

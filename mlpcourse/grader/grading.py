@@ -7,8 +7,9 @@ modules afresh with the reference standing in for the graded function's
 collaborators (when the reference is here), calls the student's code through
 :mod:`.remote` and judges what comes back. A check that times out, crashes
 the runner or breaks the protocol fails alone, and a new runner goes on.
-A runner that has served a collaborator never grades that collaborator
-afterwards: a fresh one does, so nothing the reference answered can be kept.
+A runner whose earlier checks could reach a reference function that this
+check may not reach is replaced by a fresh one, so nothing the reference
+answered can be kept for later (σ kept for ``tanh = 2σ(2z) − 1``, say).
 """
 
 import os
@@ -96,8 +97,8 @@ class ChapterGrader:
     def _run(self, check: Check) -> tuple[bool, str]:
         graded = f"{check.module}.{check.functions[0]}"
         allowed = reference.collaborators(graded) if self.use_reference else frozenset()
-        if self.runner is None or graded in self.exposed:
-            self._start()
+        if self.runner is None or not self.exposed <= allowed:
+            self._start()  # what the reference answered before must not serve this check
         self.exposed |= allowed
         peer = self.peer
         peer.reset(allowed)

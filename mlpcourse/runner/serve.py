@@ -211,6 +211,9 @@ def _snapshot(value):
 
 def main() -> None:
     folder, reader, writer = Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)  # what the student prints goes nowhere, and never blocks
+    os.dup2(quiet, 2)
     peer = RunnerPeer(reader, writer, folder)
     sys.setrecursionlimit(1000)
     while True:
