@@ -226,7 +226,7 @@ class Runner:
             prefix = bwrap_command(submission, limits)
             lib, folder = "/opt/mlpcourse/lib", "/opt/mlpcourse/submission"
         else:
-            prefix = ["env", "-i", *[f"{k}={v}" for k, v in _environment().items()]]
+            prefix = []
         command = [*prefix, sys.executable, "-I", "-c", BOOT, lib, folder]
         command += [str(runner_reads), str(runner_writes)]
         self.cgroup = _pids_cgroup(limits.processes) if sandbox else None
@@ -238,6 +238,7 @@ class Runner:
             stderr=subprocess.PIPE if sandbox else subprocess.DEVNULL,
             pass_fds=(runner_reads, runner_writes),
             cwd=tempfile.gettempdir(),
+            env=_environment(),  # nothing of the grader's environment reaches the runner
             start_new_session=True,
             preexec_fn=_apply_limits(limits, self.cgroup, nproc),
         )

@@ -356,3 +356,19 @@ def test_check_command_shows_a_scoreboard(tmp_path):
     assert "✗" in result.stdout and "activations.sigmoid_prime" in result.stdout
     assert "write sigmoid_prime in mlpcourse/activations.py" in result.stdout
     assert "score 0 / 8" in result.stdout
+
+
+def test_grade_refuses_to_run_without_bubblewrap(tmp_path):
+    stubs = tmp_path / "stubs"
+    shutil.copytree(PACKAGE_DIR, stubs / "mlpcourse", ignore=shutil.ignore_patterns("__pycache__"))
+    command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(stubs), "--json"]
+    no_bwrap = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
+    refused = subprocess.run(command, capture_output=True, text=True, env=no_bwrap)
+    assert refused.returncode == 3 and refused.stdout == ""
+    assert "apt-get install bubblewrap" in refused.stderr and "--no-sandbox" in refused.stderr
+    unconfined = subprocess.run(
+        [*command, "--no-sandbox"], capture_output=True, text=True, env=no_bwrap
+    )
+    assert unconfined.returncode == 0, unconfined.stderr
+    assert "--no-sandbox" in unconfined.stderr and "trust" in unconfined.stderr
+    assert json.loads(unconfined.stdout)["score"] == 0
