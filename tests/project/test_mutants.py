@@ -80,6 +80,10 @@ DIAGNOSES = {
     ): "output layer's gradients are right",
     ("network::backprop", "finite differences, not backpropagation"): "not finite differences",
     ("network::update_mini_batch", "ascent"): "moved uphill",
+    (
+        "network::update_mini_batch",
+        "finite differences, not backpropagation",
+    ): "not finite differences",
     ("network::update_mini_batch", "divides by m again"): "divided by m once too often",
     ("network::sgd", "shuffles once"): "shuffled afresh every epoch",
 }

@@ -58,6 +58,7 @@ def _names(layers: int) -> list[str]:
 @graded(5, "Network.backprop")
 def check_backprop(impl) -> None:
     """backprop's gradients against finite differences of the batch-mean loss."""
+    _check_on_a_large_network(impl, "backprop")  # first: finite differences fail fast
     for seed, (sizes, m, activation) in enumerate(NETWORKS):
         net, x, y, weights, biases = _setup(impl, sizes, m, activation, seed)
         label = f"Network({sizes}, {activation!r}).backprop(x, y) with m = {m}"
@@ -81,7 +82,6 @@ def check_backprop(impl) -> None:
             raise AssertionError(
                 f"{label}: {error}{_locate(loss, params, grad_w, grad_b)}"
             ) from None
-    _check_cost_of_backprop(impl)
 
 
 def _locate(loss, params, grad_w, grad_b) -> str:
@@ -102,12 +102,14 @@ def _locate(loss, params, grad_w, grad_b) -> str:
     return ""
 
 
-def _check_cost_of_backprop(impl) -> None:
+def _check_on_a_large_network(impl, method: str) -> None:
     """Backpropagation: one forward and one backward pass, not one pass per parameter.
 
-    On an MNIST-sized network (79,510 parameters) finite differences need
-    159,021 forward passes, far beyond the 3 s allowed here; the gradients
-    must still be right, which random directional derivatives confirm.
+    ``method`` ("backprop" or "update_mini_batch", with lr = 1) runs on an
+    MNIST-sized network (79,510 parameters), where finite differences need
+    159,021 forward passes, far beyond the 3 s allowed here. The gradients
+    (for update_mini_batch: the step taken) must still be right, which random
+    directional derivatives of the loss confirm.
     """
     sizes, m = [784, 100, 10], 16
     net = impl.network.Network(sizes, seed=5)
@@ -126,30 +128,37 @@ def _check_cost_of_backprop(impl) -> None:
     net.activation = counting_activation
     layers = len(sizes) - 1
     allowed = 3.0
+    label = f"{method} on Network({sizes})"
     diagnosis = (
         "called the activation {calls} times and took {seconds}: backpropagation needs "
         "one forward and one backward pass, not finite differences"
     )
+    arguments = {"x": x, "y": y} if method == "backprop" else {"x": x, "y": y, "lr": 1.0}
+    function = getattr(net, method)
     start = time.perf_counter()
-    with time_limit(
-        net.backprop,
-        allowed,
-        f"backprop on Network({sizes}) did not finish within {allowed:.1f} s: "
-        + diagnosis.format(calls="many", seconds="longer"),
-    ):
-        result = call(net.backprop, f"backprop on Network({sizes})", x=x, y=y)
-    backward = time.perf_counter() - start
-    if calls > 2 * 10 * layers * m or backward > allowed:
+    message = f"{label} did not finish within {allowed:.1f} s: "
+    with time_limit(function, allowed, message + diagnosis.format(calls="many", seconds="longer")):
+        result = call(function, label, **arguments)
+    seconds = time.perf_counter() - start
+    if calls > 2 * 10 * layers * m or seconds > allowed:
         raise AssertionError(
-            f"backprop on Network({sizes}) "
-            + diagnosis.format(calls=calls, seconds=f"{backward:.2f} s")
+            f"{label} " + diagnosis.format(calls=calls, seconds=f"{seconds:.2f} s")
         )
-    if not (isinstance(result, tuple) and len(result) == 2):
-        raise AssertionError(f"backprop on Network({sizes}) must return a pair (grad_w, grad_b)")
-    gradients = [*result[0], *result[1]]
     params = [*weights, *biases]
-    for i, (p, g) in enumerate(zip(params, gradients)):
-        assert_array(f"backprop on Network({sizes}): gradient {_names(layers)[i]}", g, p.shape)
+    if method == "backprop":
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise AssertionError(f"{label} must return a pair (grad_w, grad_b)")
+        gradients = [*result[0], *result[1]]
+    else:
+        after = [*net.weights, *net.biases]
+        gradients = [
+            old - assert_array(f"{label}: {name}", new, old.shape)
+            for name, old, new in zip(_names(layers), params, after)
+        ]
+    if len(gradients) != len(params):
+        raise AssertionError(f"{label}: expected {len(params)} gradients; got {len(gradients)}")
+    for name, p, g in zip(_names(layers), params, gradients):
+        assert_array(f"{label}: the gradient of {name}", g, p.shape)
 
     def loss(*theta):
         _, activations = d.forward(list(theta[:layers]), list(theta[layers:]), x, d.sigmoid)
@@ -158,12 +167,13 @@ def _check_cost_of_backprop(impl) -> None:
     try:
         check_gradient(loss, params, gradients, names=_names(layers), directions=3, seed=5)
     except GradientCheckError as error:
-        raise AssertionError(f"backprop on Network({sizes}): {error}") from None
+        raise AssertionError(f"{label}: {error}") from None
 
 
 @graded(2, "Network.update_mini_batch")
 def check_update_mini_batch(impl) -> None:
-    """One step θ ← θ − α ∂L/∂θ on the batch, for two learning rates."""
+    """One step θ ← θ − α ∂L/∂θ on the batch, for two learning rates; backprop, not differences."""
+    _check_on_a_large_network(impl, "update_mini_batch")
     for lr in (0.5, 3.0):
         sizes, m, activation = [3, 4, 2], 5, "sigmoid"
         net, x, y, weights, biases = _setup(impl, sizes, m, activation, 0)

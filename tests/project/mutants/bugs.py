@@ -395,6 +395,41 @@ BUGS = [
     B(
         "network::update_mini_batch",
         "Network.update_mini_batch",
+        """
+        params = [p.copy() for p in [*self.weights, *self.biases]]
+        steps = []
+        for p in params:
+            g = np.zeros_like(p)
+            for index in np.ndindex(p.shape):
+                old = p[index]
+                p[index] = old + 1e-6
+                self.weights, self.biases = params[: len(self.weights)], params[len(self.weights) :]
+                plus = self.cost(self.feedforward(x), y)
+                p[index] = old - 1e-6
+                minus = self.cost(self.feedforward(x), y)
+                p[index] = old
+                g[index] = (plus - minus) / 2e-6
+            steps.append(p - lr * g)
+        self.weights, self.biases = steps[: len(self.weights)], steps[len(self.weights) :]
+        """,
+        "finite differences, not backpropagation",
+    ),
+    B(
+        "network::update_mini_batch",
+        "Network.update_mini_batch",
+        """
+        a = x
+        for w, b in zip(self.weights, self.biases):
+            a = self.activation(w @ a + b)
+        params = [*self.weights, *self.biases]
+        self.weights = [w - lr * 1e-3 * np.sign(w) for w in self.weights]
+        self.biases = [b - lr * 1e-3 * np.sign(b) for b in self.biases]
+        """,
+        "a step that is not the gradient",
+    ),
+    B(
+        "network::update_mini_batch",
+        "Network.update_mini_batch",
         "grad_w, grad_b = self.backprop(x, y)\nm = x.shape[1]\n"
         "self.weights = gd_step(self.weights, grad_w, lr / m)\nself.biases = gd_step(self.biases, grad_b, lr / m)",
         "divides by m again",
