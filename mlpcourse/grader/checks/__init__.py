@@ -1,9 +1,13 @@
 """The graded checks: one function per student function, each worth some points.
 
-A check takes an :class:`~mlpcourse.course.implementation.Implementation` and raises
-``AssertionError`` with a message for the student when the function under
-test is wrong (any other exception is the student's code failing). The same
-checks serve ``pytest tests/graded``, the autograder and the notebooks.
+A check takes the student's modules as a
+:class:`~mlpcourse.grader.remote.RemoteImplementation` (their functions run in
+the sandboxed runner; what they return arrives here as plain values), and
+raises ``AssertionError`` with a message for the student when the function
+under test is wrong (any other exception is the student's code failing).
+Every case and expected value is computed here. The same checks serve
+``mlpcourse grade``, ``mlpcourse check``, ``pytest tests/graded``, nbgrader
+and the notebooks.
 
 Chapters register their checks with :func:`graded`; :data:`CHECKS` lists them
 all, in chapter order.
