@@ -28,6 +28,7 @@ from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.release import write_stubs
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
 from mlpcourse.grader.checks import CHAPTERS
+from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.grader.grading import exercise_folder, grade
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
@@ -79,12 +80,11 @@ def fingerprint(student: Path) -> str:
     digest = hashlib.sha256(_grader_fingerprint().encode())
     folder = exercise_folder(student)
     for module in EXERCISE_MODULES:
-        path = folder / f"{module}.py"
         digest.update(module.encode() + b"\0")
         try:
-            digest.update(path.read_bytes() if not path.is_symlink() else b"symlink")
-        except OSError as error:
-            digest.update(type(error).__name__.encode())
+            digest.update(read_handed_in(folder / f"{module}.py", module))
+        except Refused as refusal:
+            digest.update(str(refusal).encode())
     return digest.hexdigest()
 
 

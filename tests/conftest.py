@@ -13,7 +13,36 @@ def pytest_addoption(parser):
     )
 
 
+ATTACK_CLASSES = {
+    "test_stealing_the_reference_gains_nothing": "stealing the reference",
+    "test_forging_a_verdict_gains_nothing": "forging the verdict or the report",
+    "test_a_graded_function_never_reaches_the_reference_of_itself": "self-calls and imports",
+    "test_a_classmate_and_the_instructor_are_unharmed": "harming a classmate or the instructor",
+    "test_no_process_outlives_grading": "surviving processes",
+    "test_no_secret_leaks_into_the_report": "leaking the environment or files",
+    "test_denial_of_service_is_contained": "denial of service",
+    "test_fake_result_files_written_at_import_change_nothing": "the notebook route",
+    "test_release_collect_autograde_feedback_export": "the notebook route",
+}
+
+
+def _attack_summary(terminalreporter) -> None:
+    held: dict[str, list[int]] = {}
+    for key, index in (("passed", 0), ("failed", 1)):
+        for report in terminalreporter.stats.get(key, []):
+            function = report.nodeid.split("::")[-1].split("[")[0]
+            if report.when == "call" and function in ATTACK_CLASSES:
+                held.setdefault(ATTACK_CLASSES[function], [0, 0])[index] += 1
+    if held:
+        total = sum(h + b for h, b in held.values())
+        broken = sum(b for _, b in held.values())
+        terminalreporter.write_line(f"attack suite: {total} attacks, {broken} succeeded")
+        for name, (h, b) in held.items():
+            terminalreporter.write_line(f"  {name}: {h} held, {b} succeeded")
+
+
 def pytest_terminal_summary(terminalreporter):
+    _attack_summary(terminalreporter)
     counts: dict[str, int] = {}
     for key in ("passed", "failed"):
         for report in terminalreporter.stats.get(key, []):

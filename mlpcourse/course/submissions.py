@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.runner import EXERCISE_MODULES
 
 #: What the student edition leaves out: answers, and what is built from them.
@@ -65,12 +66,18 @@ def collect(class_dir: Path, root: Path) -> list[tuple[str, str]]:
             if target.exists():
                 shutil.rmtree(target)
             (target / "mlpcourse").mkdir(parents=True)
-            for notebook in notebooks:
-                shutil.copy2(notebook, target / notebook.name)
+            handed_in = {notebook: target / notebook.name for notebook in notebooks}
             for module in EXERCISE_MODULES:
-                source = checkout / "mlpcourse" / f"{module}.py"
-                if source.is_file():
-                    shutil.copy2(source, target / "mlpcourse" / source.name)
+                handed_in[checkout / "mlpcourse" / f"{module}.py"] = (
+                    target / "mlpcourse" / f"{module}.py"
+                )
+            for source, destination in handed_in.items():
+                shown = str(source.relative_to(checkout))
+                try:  # never through a link: one to the instructor's files would copy them
+                    destination.write_bytes(read_handed_in(source, shown, limit=16 << 20))
+                except Refused as refusal:
+                    if source.suffix == ".ipynb" or source.exists() or source.is_symlink():
+                        print(f"{checkout.name}: {refusal}", file=sys.stderr)
             copied.append((checkout.name, chapter_dir.name))
     return copied
 

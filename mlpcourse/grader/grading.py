@@ -27,6 +27,9 @@ from mlpcourse.grader.remote import GraderPeer, RemoteImplementation
 from mlpcourse.grader.sandbox import Runner, check_sandbox, copy_submission
 from mlpcourse.runner.protocol import PeerGone, ProtocolError, RemoteError, Timeout
 
+#: Characters of a report message at most (student text goes into messages).
+MAX_MESSAGE = 2000
+
 
 @dataclass
 class TestResult:
@@ -90,6 +93,8 @@ class ChapterGrader:
         if self.import_failure is not None:
             return False, self.import_failure  # the same file fails the same way again
         passed, message = self._run(check)
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
         if message.startswith("importing mlpcourse/"):
             self.import_failure = message
         return passed, message
@@ -131,8 +136,6 @@ class ChapterGrader:
             )
         except PeerGone:
             cause = self.runner.exit_cause()
-            if not peer.waiting_on and "bwrap" in (startup := self.runner.startup_error()):
-                cause = f"the sandbox could not start: {startup}"
             culprit = peer.culprit()
             self.stop()
             return False, f"{cause}, while running {culprit}"

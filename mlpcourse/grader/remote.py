@@ -15,6 +15,8 @@ import contextlib
 import math
 import time
 
+import numpy as np
+
 from mlpcourse.grader import reference
 from mlpcourse.runner.protocol import Peer, PeerGone, ProtocolError, RemoteError, Timeout
 
@@ -101,6 +103,12 @@ class GraderPeer(Peer):
         finally:
             self.waiting_on.pop()
 
+    def invoke(self, function, args: list, kwargs: dict) -> dict:
+        """Call a function of this side for the runner; the reference's only on bounded work."""
+        if id(function) in self._reference_names:
+            _bounded([*args, *kwargs.values()])
+        return super().invoke(function, args, kwargs)
+
     def culprit(self) -> str:
         """The innermost student function the grader was waiting on when time ran out."""
         return self.stalled_in or "your code"
@@ -127,6 +135,27 @@ class GraderPeer(Peer):
         self.stalled_in = None
 
 
+#: What a collaborator computed here may be asked for: integers and array entries.
+MAX_INTEGER = 10**6
+MAX_ENTRIES = 1 << 22
+
+
+def _bounded(values, budget: list | None = None) -> None:
+    """Refuse arguments that would make the grader's own work unbounded (n = 10⁹, say)."""
+    budget = budget if budget is not None else [MAX_ENTRIES]
+    for value in values:
+        if type(value) is int and abs(value) > MAX_INTEGER:
+            raise ValueError(f"{value} is larger than the grader computes with ({MAX_INTEGER})")
+        if type(value) is np.ndarray:
+            budget[0] -= value.size
+            if budget[0] < 0:
+                raise ValueError(f"arrays of more than {MAX_ENTRIES} entries in all")
+        elif type(value) in (list, tuple):
+            _bounded(value, budget)
+        elif type(value) is dict:
+            _bounded(list(value.values()), budget)
+
+
 def time_limit(remote: Remote, seconds: float, message: str):
     """:meth:`GraderPeer.time_limit` of the runner that ``remote`` lives in."""
     return remote._peer.time_limit(seconds, message)
@@ -142,8 +171,12 @@ class RemoteModule:
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._found:
-            reply = self._peer.request("lookup", path=f"{self._module}.{name}")
-            self._found[name] = reply["value"]
+            found = self._peer.request("lookup", path=f"{self._module}.{name}")["value"]
+            if type(found) is not Remote:  # a value, or a stand-in: not the student's code
+                raise AssertionError(
+                    f"{name} in mlpcourse/{self._module}.py must be your own function or class"
+                )
+            self._found[name] = found
         return self._found[name]
 
 

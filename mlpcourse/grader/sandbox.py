@@ -4,7 +4,8 @@ The runner sees a read-only system (``/usr`` and the Python it needs), the
 support code (this package without ``grader`` and ``course``), the student's
 exercise modules copied in as plain files, a private ``/tmp`` of bounded size
 and nothing else: not the instructor's tree, not ``solutions/``, not ``.git``,
-not the home folders, not any other submission. It has no network, its own
+not the home folders, not any other submission. Everything but ``/tmp`` (64 MiB)
+and ``/dev/shm`` (1 MiB) is read-only. It has no network, its own
 PID, IPC, UTS, user and cgroup namespaces, an empty environment but for a
 short allow-list, no capabilities, and rlimits on CPU, memory, open files and
 file size; as root, where rlimits do not count processes, a pids cgroup
@@ -25,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.grader.limits import Limits
 from mlpcourse.runner import EXERCISE_MODULES
 from mlpcourse.runner.serve import BOOT
@@ -32,7 +34,6 @@ from mlpcourse.runner.serve import BOOT
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: The support code the runner gets: what the exercise modules import, and the runner.
 SUPPORT = ("__init__.py", "gradcheck.py", "validation.py", "data.py", "data_files", "runner")
-MAX_MODULE_BYTES = 1 << 20
 ENVIRONMENT = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -84,40 +85,19 @@ def copy_submission(folder: Path, into: Path) -> dict[str, str]:
     """Copy the student's exercise modules into ``into`` as plain files.
 
     Returns ``{module: why it was refused}`` for each module not copied: a
-    missing file, a symbolic or hard link, a device or other special file, or
-    a file over 1 MiB.
+    missing file, a symbolic or hard link, a directory, a FIFO or another
+    special file, or a file over 1 MiB (:func:`~mlpcourse.grader.files.read_handed_in`).
     """
     refused = {}
     into.mkdir(parents=True, exist_ok=True)
-    if folder.is_symlink():
-        return {
-            m: f"{folder.name}/ is a symbolic link: hand in the folder itself"
-            for m in EXERCISE_MODULES
-        }
     for module in EXERCISE_MODULES:
-        shown = f"mlpcourse/{module}.py"
         try:
-            descriptor = os.open(
-                folder / f"{module}.py", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
-            )
-        except FileNotFoundError:
-            refused[module] = f"{shown} is missing from the submission"
+            data = read_handed_in(folder / f"{module}.py", f"mlpcourse/{module}.py")
+        except Refused as refusal:
+            refused[module] = str(refusal)
             continue
-        except OSError as error:
-            reason = "a symbolic link" if (folder / f"{module}.py").is_symlink() else error.strerror
-            refused[module] = f"{shown} could not be read ({reason}): hand in the file itself"
-            continue
-        with os.fdopen(descriptor, "rb") as file:
-            status = os.fstat(file.fileno())
-            if not (status.st_mode & 0o170000 == 0o100000):
-                refused[module] = f"{shown} is not a regular file"
-            elif status.st_nlink > 1:
-                refused[module] = f"{shown} is a hard link to another file: hand in a copy"
-            elif status.st_size > MAX_MODULE_BYTES:
-                refused[module] = f"{shown} is over {MAX_MODULE_BYTES >> 20} MiB"
-            else:
-                (into / f"{module}.py").write_bytes(file.read(MAX_MODULE_BYTES + 1))
-                (into / f"{module}.py").chmod(0o644)
+        (into / f"{module}.py").write_bytes(data)
+        (into / f"{module}.py").chmod(0o644)
     into.chmod(0o755)
     return refused
 
@@ -157,6 +137,10 @@ def bwrap_command(submission: Path, limits: Limits) -> list[str]:
         *_bind_system(),
         "--dev",
         "/dev",
+        "--size",
+        str(1 << 20),
+        "--tmpfs",
+        "/dev/shm",
         "--proc",
         "/proc",
         "--size",
@@ -169,6 +153,10 @@ def bwrap_command(submission: Path, limits: Limits) -> list[str]:
         "--ro-bind",
         str(submission),
         "/opt/mlpcourse/submission",
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
         "--chdir",
         "/tmp",
         "--clearenv",
@@ -235,7 +223,7 @@ class Runner:
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE if sandbox else subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # bwrap's errors are caught before, by check_sandbox
             pass_fds=(runner_reads, runner_writes),
             cwd=tempfile.gettempdir(),
             env=_environment(),  # nothing of the grader's environment reaches the runner
@@ -267,23 +255,12 @@ class Runner:
             }.get(name, f"the process was killed by {name}")
         return f"the process exited with status {code} (sys.exit or os._exit?)"
 
-    def startup_error(self) -> str:
-        """What bubblewrap printed, when it could not start the sandbox."""
-        if self.process.stderr is None:
-            return ""
-        try:
-            return self.process.stderr.read(2000).decode(errors="replace").strip()
-        except (OSError, ValueError):
-            return ""
-
     def stop(self) -> None:
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
-        if self.process.stderr is not None:
-            self.process.stderr.close()
         for descriptor in (self.reader, self.writer):
             try:
                 os.close(descriptor)

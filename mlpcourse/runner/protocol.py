@@ -162,7 +162,7 @@ class Peer:
     def encode(self, value, buffers: list, depth: int = 0):
         """``value`` as a JSON-able tree; array data appended to ``buffers``."""
         if depth > MAX_DEPTH:
-            raise ProtocolError("a value nested too deeply")
+            raise ProtocolError("is nested too deeply to send")
         kind = type(value)
         if value is None or kind in (bool, int, str):
             return value
@@ -296,7 +296,9 @@ class Peer:
             parts += [_LENGTH.pack(len(data)), data]
         payload = b"".join(parts)
         if len(payload) > MAX_MESSAGE:
-            raise ProtocolError(f"a message of {len(payload)} bytes, over {MAX_MESSAGE}")
+            raise ProtocolError(
+                f"takes {len(payload)} bytes, over the {MAX_MESSAGE >> 20} MiB limit"
+            )
         self._write(payload)
 
     def _write(self, payload: bytes) -> None:
@@ -396,7 +398,10 @@ class Peer:
                 raise
             return
         values = {"value": reply.pop("value", None)}
-        self.send({"op": "return", **reply}, values)
+        try:
+            self.send({"op": "return", **reply}, values)
+        except ProtocolError as error:  # an answer too large or too deep to send
+            self.send({"op": "raise", "kind": "ValueError", "message": f"the answer {error}"})
 
     def describe_error(self, error: BaseException) -> dict:
         return {"op": "raise", "kind": type(error).__name__, "message": text(error, 4000)}

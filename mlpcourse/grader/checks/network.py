@@ -328,7 +328,7 @@ def _check_records(impl) -> None:
         _, test_activations = d.forward(weights, biases, x_test, d.sigmoid)
         accuracy = float(np.mean(np.argmax(test_activations[-1], axis=0) == labels_test))
         if record["epoch"] != e + 1:
-            raise AssertionError(f"{label}: record {e + 1} says epoch {record['epoch']!r}")
+            raise AssertionError(f"{label}: record {e + 1} says epoch {record['epoch']!r:.40}")
         where = f" of record {e + 1} (the parameters after epoch {e + 1})"
         assert_close(f"{label}: the cost{where}", record["cost"], cost, rtol=1e-7)
         assert_close(f"{label}: the accuracy{where}", record["accuracy"], accuracy, rtol=1e-9)
