@@ -33,10 +33,10 @@ from types import SimpleNamespace
 import pytest
 
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
-from mlpcourse.runner import EXERCISE_MODULES
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import Limits
+from mlpcourse.runner import EXERCISE_MODULES
 
 from .mutants import Variant
 
