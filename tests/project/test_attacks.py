@@ -413,7 +413,8 @@ STEALING = {
     "sys._getframe walk for reference functions": Steal(FRAME_WALK),
     "inspect.stack for reference functions": Steal(INSPECT_STACK),
     "git show of the reference": Steal(GIT_COMMAND, unconfined=shutil.which("git") is not None),
-    "the .git objects, decompressed": Steal(GIT_OBJECTS, unconfined=True),
+    # Without the sandbox this works only while the blob is loose (a fresh clone packs it).
+    "the .git objects, decompressed": Steal(GIT_OBJECTS),
     "cached bytecode of the reference": Steal(BYTECODE),
     "a search of the whole file system": Steal(FILE_SYSTEM_WALK),
     "import mlpcourse.grader": Steal(
