@@ -16,7 +16,8 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def exercise_folder(path: Path) -> Path:
     return path / "mlpcourse" if (path / "mlpcourse").is_dir() else path
 
 
-def describe(error: RemoteError) -> str:
+def describe(error: RemoteError, limit: float = DEFAULT.check_timeout) -> str:
     """The student's exception as one paragraph: what, and where in their files."""
     if error.kind == "SystemExit":
         return error.message
@@ -59,12 +60,23 @@ def describe(error: RemoteError) -> str:
             " — the function calls itself without end. A graded function always runs "
             "your own code, itself included: compute the result, do not call the function"
         )
-    for frame in reversed(error.frames):
-        if isinstance(frame, list) and len(frame) == 4:
-            filename, line, name, source = (str(part)[:200] for part in frame)
-            shown = f": {source.strip()}" if source.strip() else ""
-            return f"{text} (in {name}, {filename} line {line}{shown})"
+    frames = [
+        [str(p)[:200] for p in f] for f in error.frames if isinstance(f, list) and len(f) == 4
+    ]
+    if error.kind == "OutOfTime" and frames:
+        filename, _, name, _ = frames[-1]
+        what = f"the top-level code of {filename}" if name == "<module>" else name
+        return f"{what} did not finish within {limit:g} s (an endless loop?)" + where(frames[-1])
+    if frames:
+        return text + where(frames[-1])
     return text
+
+
+def where(frame: list[str]) -> str:
+    """`` (in sigmoid, mlpcourse/activations.py line 42: return ...)``"""
+    filename, line, name, source = frame
+    shown = f": {source.strip()}" if source.strip() else ""
+    return f" (in {name}, {filename} line {line}{shown})"
 
 
 class ChapterGrader:
@@ -77,6 +89,8 @@ class ChapterGrader:
         self.peer: GraderPeer | None = None
         self.exposed: set[str] = set()
         self.import_failure: str | None = None
+        #: In a student's own check: the collaborators each check's function called.
+        self.called: dict[str, set[str]] = {}
 
     def _start(self) -> None:
         self.stop()
@@ -101,22 +115,37 @@ class ChapterGrader:
 
     def _run(self, check: Check) -> tuple[bool, str]:
         graded = f"{check.module}.{check.functions[0]}"
-        allowed = reference.collaborators(graded) if self.use_reference else frozenset()
+        if self.use_reference:
+            allowed, traced = reference.collaborators(graded), []
+        else:
+            allowed = reference.stood_in_for_students(graded)
+            traced = sorted(reference.collaborators(graded) - allowed)
         if self.runner is None or not self.exposed <= allowed:
             self._start()  # what the reference answered before must not serve this check
         self.exposed |= allowed
         peer = self.peer
         peer.reset(allowed)
-        peer.deadline = time.monotonic() + self.limits.check_timeout
+        if not self.use_reference:
+            peer.resolve = reference.LATER_CHAPTERS.__getitem__
+        limit = self.limits.check_timeout
+        peer.deadline = time.monotonic() + limit
         try:
             importing = f"importing mlpcourse/{check.module}.py failed"
             try:
-                peer.request("load", module=check.module, proxies=sorted(allowed))
+                peer.request(
+                    "load",
+                    module=check.module,
+                    proxies=sorted(allowed),
+                    traced=traced,
+                    seconds=max(limit - 0.5, 0.8 * limit),  # the runner names the culprit
+                )
             except RemoteError as error:
-                return False, f"{importing}: {describe(error)}"
+                if error.kind == "OutOfTime":
+                    peer.broken = True
+                return False, f"{importing}: {describe(error, limit)}"
             except Timeout:
                 self.stop()
-                return False, f"{importing}: it did not end within {self.limits.check_timeout:g} s"
+                return False, f"{importing}: it did not finish within {limit:g} s"
             except PeerGone:
                 cause = self.runner.exit_cause()
                 self.stop()
@@ -124,14 +153,19 @@ class ChapterGrader:
             check.run(RemoteImplementation(peer))
             return True, ""
         except AssertionError as error:
+            self._record_calls(check, traced)
             return False, str(error) or "assertion failed"
         except RemoteError as error:
-            return False, describe(error)
+            if error.kind == "OutOfTime":
+                peer.broken = True  # the runner was interrupted mid-call: start afresh
+            else:
+                self._record_calls(check, traced)
+            return False, describe(error, limit)
         except Timeout:
             culprit = peer.culprit()
             self.stop()
             return False, (
-                f"{culprit} did not return within {self.limits.check_timeout:g} s "
+                f"{culprit} did not finish within {self.limits.check_timeout:g} s "
                 "(an endless loop, or far too slow?)"
             )
         except PeerGone:
@@ -153,6 +187,17 @@ class ChapterGrader:
                 if self.peer.broken:
                     self.stop()
 
+    def _record_calls(self, check: Check, traced: list[str]) -> None:
+        """Which collaborators the failed check's function called (a student's own check)."""
+        if not traced or self.peer is None:
+            return
+        try:
+            found = self.peer.request("called")["value"]
+        except (RemoteError, ProtocolError, Timeout, PeerGone):
+            return
+        if type(found) is list:
+            self.called[check.id] = {name for name in found if name in traced}
+
 
 def grade_chapter(
     submission: Path,
@@ -161,8 +206,13 @@ def grade_chapter(
     limits: Limits,
     only: list[str] | None = None,
     sandbox: bool = True,
+    called: dict[str, set[str]] | None = None,
 ) -> dict[str, tuple[bool, str]]:
-    """``{check id: (passed, message)}`` for the checks of one chapter (or those in ``only``)."""
+    """``{check id: (passed, message)}`` for the checks of one chapter (or those in ``only``).
+
+    ``called``, if given, receives for each failed check the collaborators its
+    function called (a student's own check, without the reference).
+    """
     checks = [c for c in CHECKS if c.module == module and (only is None or c.id in only)]
     grader = ChapterGrader(submission, limits, use_reference, sandbox)
     results, started = {}, time.monotonic()
@@ -177,6 +227,8 @@ def grade_chapter(
             results[check.id] = grader.run(check)
     finally:
         grader.stop()
+    if called is not None:
+        called.update(grader.called)
     return results
 
 
@@ -188,6 +240,7 @@ def grade(
     jobs: int = 0,
     sandbox: bool = True,
     only: list[str] | None = None,
+    on_chapter: Callable[[str], None] | None = None,
 ) -> dict:
     """The report of the contract: score, max_score and one entry per check.
 
@@ -196,6 +249,12 @@ def grade(
     ``jobs``: chapters graded at once (default: one per CPU). ``sandbox``:
     run the student's code under bubblewrap (refused if it cannot start).
     ``only``: grade only these check ids (the others are reported not graded).
+    ``on_chapter``: called with each module's name as its chapter finishes.
+
+    Without the reference (a student's own check), the functions a failed one
+    called are graded too, and a function that called one failing its own
+    check is reported as waiting on it (the chain in ``waiting_on``, culprit
+    first), not as a mistake of its own.
     """
     limits = limits or DEFAULT
     if sandbox:
@@ -203,29 +262,101 @@ def grade(
     if use_reference is None:
         use_reference = reference.available()
     modules = list(CHAPTERS) if modules is None else modules
+    wanted = [c for c in CHECKS if c.module in modules and (only is None or c.id in only)]
+    graded = {c.id for c in wanted}
+    if not use_reference:  # the collaborators' own verdicts are needed to explain failures
+        for check in wanted:
+            graded |= {CHECK_OF[name] for name in reference.collaborators(_graded_name(check))}
     folder = exercise_folder(Path(path))
     outcome: dict[str, tuple[bool, str]] = {}
+    called: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory(prefix="mlpcourse-submission-") as private:
         submission = Path(private) / "submission"
         refused = copy_submission(folder, submission)
         for check in CHECKS:
-            if check.module in refused and check.module in modules:
+            if check.module in refused and check.id in graded:
                 outcome[check.id] = (False, refused[check.module])
-        pending = [m for m in modules if m not in refused]
+        pending = [
+            m
+            for m in CHAPTERS
+            if m not in refused and any(c.module == m and c.id in graded for c in CHECKS)
+        ]
 
-        def chapter(module: str) -> dict:
-            return grade_chapter(submission, module, use_reference, limits, only, sandbox)
+        def chapter(module: str) -> tuple[str, dict]:
+            checks = [c.id for c in CHECKS if c.module == module and c.id in graded]
+            found = grade_chapter(
+                submission, module, use_reference, limits, checks, sandbox, called
+            )
+            return module, found
 
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count()) as pool:
-            for found in pool.map(chapter, pending):
+            for future in as_completed([pool.submit(chapter, m) for m in pending]):
+                module, found = future.result()
                 outcome.update(found)
+                if on_chapter is not None and module in modules:
+                    on_chapter(module)
         shutil.rmtree(submission, ignore_errors=True)
-    return report(outcome, modules)
+    result = report(outcome, modules, only)
+    if not use_reference:
+        explain_waiting(result, outcome, called)
+    return result
 
 
-def report(outcome: dict[str, tuple[bool, str]], modules: list[str]) -> dict:
+def _graded_name(check: Check) -> str:
+    return f"{check.module}.{check.functions[0]}"
+
+
+#: The check of each graded function: ``activations.sigmoid`` → ``activations::sigmoid``.
+CHECK_OF = {_graded_name(c): c.id for c in CHECKS}
+
+
+def shown_name(qualified: str) -> str:
+    """``sigmoid_prime`` (mlpcourse/activations.py), as students know it."""
+    module, _, name = qualified.partition(".")
+    return f"{name} (mlpcourse/{module}.py)"
+
+
+def explain_waiting(result: dict, outcome: dict, called: dict[str, set[str]]) -> None:
+    """Report a function that called a failing collaborator as waiting on it, culprit first."""
+
+    def failing(check_id: str) -> bool:
+        return check_id in outcome and not outcome[check_id][0]
+
+    def chain(check_id: str, seen: tuple = ()) -> list[str]:
+        for name in sorted(called.get(check_id, ())):
+            culprit = CHECK_OF[name]
+            if failing(culprit) and culprit not in seen:
+                return [name, *chain(culprit, (*seen, check_id))]
+        return []
+
+    for test in result["tests"]:
+        if test["passed"]:
+            continue
+        waits = chain(test["id"])
+        if not waits:
+            continue
+        root = CHECK_OF[waits[-1]]
+        why = outcome[root][1]
+        if "NotImplementedError" in why:
+            state = "is not written yet"
+        elif "does not import" in why or why.startswith("importing mlpcourse/"):
+            state = f"is in a file that does not import (mlpcourse/{waits[-1].split('.')[0]}.py)"
+        else:
+            state = "fails its own check"
+        function = test["functions"][0].removeprefix("mlpcourse.").partition(".")[2]
+        path = " → ".join(shown_name(n) for n in waits)
+        test["message"] = (
+            f"{function} is not checked yet: it calls your {path}, which {state}; "
+            f"fix {waits[-1].rpartition('.')[2]} first"
+        )
+        test["waiting_on"] = [*reversed(waits)]
+
+
+def report(
+    outcome: dict[str, tuple[bool, str]], modules: list[str], only: list[str] | None = None
+) -> dict:
     tests = []
-    for check in (c for c in CHECKS if c.module in modules):
+    for check in (c for c in CHECKS if c.module in modules and (only is None or c.id in only)):
         passed, message = outcome.get(check.id, (False, "not graded"))
         tests.append(
             TestResult(

@@ -67,6 +67,8 @@ class GraderPeer(Peer):
         self.waiting_on: list[str] = []
         self.stalled_in: str | None = None
         self.broken = False
+        #: What computes a collaborator: the reference, or a stand-in in a student's check.
+        self.resolve = reference.function
         self._reference_names: dict[int, str] = {}
         # The runner may call what this side exports, never read or set its attributes.
         del self.handlers["getattr"], self.handlers["setattr"]
@@ -80,7 +82,7 @@ class GraderPeer(Peer):
                     f"{key} is not computed by the grader here: the function being graded "
                     "must be your own code, and so must everything it is built from"
                 )
-            value = reference.function(key)
+            value = self.resolve(key)
             self._reference_names[id(value)] = key
             return value
         raise ProtocolError("a malformed handle")

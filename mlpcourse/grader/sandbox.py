@@ -134,7 +134,6 @@ def bwrap_command(submission: Path, limits: Limits) -> list[str]:
         "65534",
         "--gid",
         "65534",
-        *_bind_system(),
         "--dev",
         "/dev",
         "--size",
@@ -147,6 +146,7 @@ def bwrap_command(submission: Path, limits: Limits) -> list[str]:
         str(limits.disk_mb << 20),
         "--tmpfs",
         "/tmp",
+        *_bind_system(),  # after /tmp: a Python installed under /tmp stays visible
         "--ro-bind",
         str(support_library()),
         "/opt/mlpcourse/lib",

@@ -10,7 +10,14 @@ The grader's requests, besides calls and attribute access on exported objects:
 - ``load``: import the exercise modules afresh, the graded module from the
   student's file and every collaborator in ``proxies`` as a stand-in that
   asks the grader (``{"h": ["R", "activations.sigmoid", ...]}``);
-- ``lookup``: a handle on ``activations.sigmoid`` or ``network.Network``.
+- ``lookup``: a handle on ``activations.sigmoid`` or ``network.Network``;
+- ``called``: which of the functions in the last ``load``'s ``traced`` list
+  the student's code called (the student's own check uses it to say that a
+  function waits on a broken collaborator).
+
+``load`` also arms an alarm a little before the grader's deadline: code still
+running then is interrupted by :class:`OutOfTime`, whose traceback names the
+function that looped.
 """
 
 import copy
@@ -19,6 +26,7 @@ import importlib.abc
 import importlib.machinery
 import linecache
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -51,6 +59,7 @@ class StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.folder, self.peer = folder, peer
         self.graded_module = ""
         self.proxies: list[str] = []
+        self.traced: list[str] = []
 
     def find_spec(self, fullname, path=None, target=None):
         package, _, name = fullname.partition(".")
@@ -72,10 +81,55 @@ class StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             source = path.read_text(encoding="utf-8")
             linecache.cache[display] = (len(source), None, source.splitlines(True), display)
             exec(compile(source, display, "exec"), module.__dict__)
-        except BaseException:
-            if name == self.graded_module or not self.proxies:
+        except BaseException as error:
+            if name == self.graded_module:
                 raise
+            self.unimportable(name, module, error)
         self.stand_in(name, module)
+        self.trace(name, module)
+
+    def unimportable(self, name: str, module, error: BaseException) -> None:
+        """Let a module that fails to import be imported still: its names raise when called.
+
+        One broken file then costs only the functions that need it.
+        """
+        where = ""
+        if isinstance(error, SyntaxError) and error.lineno:
+            where = f", line {error.lineno}"
+        else:
+            frames = student_frames(error, self.peer.files)
+            if frames:
+                where = f", line {frames[-1][1]}"
+        reason = f"mlpcourse/{name}.py does not import ({type(error).__name__}{where})"
+        peer = self.peer
+
+        def __getattr__(attribute: str):
+            if attribute.startswith("__"):
+                raise AttributeError(attribute)
+            qualified = f"{name}.{attribute}"
+
+            def unavailable(*args, **kwargs):
+                peer.called.add(qualified)
+                raise NotImportable(reason)
+
+            unavailable.__name__ = unavailable.__qualname__ = attribute
+            return unavailable
+
+        module.__getattr__ = __getattr__
+
+    def trace(self, name: str, module) -> None:
+        """Record calls of the listed functions of ``module`` (the student's own)."""
+        for qualified in self.traced:
+            owner_module, _, path = qualified.partition(".")
+            owner_name, _, attribute = path.rpartition(".")
+            if owner_module != name:
+                continue
+            owner = module.__dict__.get(owner_name) if owner_name else module
+            if owner is None or (owner_name and not isinstance(owner, type)):
+                continue
+            function = owner.__dict__.get(attribute)
+            if callable(function):
+                setattr(owner, attribute, self.peer.traced_function(qualified, function))
 
     def stand_in(self, name: str, module) -> None:
         """Replace the listed collaborators of ``module`` by calls to the grader."""
@@ -102,7 +156,27 @@ class RunnerPeer(Peer):
         sys.meta_path.insert(0, self.modules)
         self.stand_ins: dict[int, tuple[object, dict]] = {}
         self.files = {f"mlpcourse/{m}.py" for m in EXERCISE_MODULES}
-        self.handlers.update(load=self._serve_load, lookup=self._serve_lookup)
+        self.called: set[str] = set()
+        self.running_student_code = 0
+        self.handlers.update(
+            load=self._serve_load,
+            lookup=self._serve_lookup,
+            called=lambda message, buffers: {"value": sorted(self.called)},
+        )
+        signal.signal(signal.SIGALRM, self._out_of_time)
+
+    def _out_of_time(self, signum, frame) -> None:
+        if self.running_student_code:
+            raise OutOfTime("the time for this check ran out")
+
+    def traced_function(self, qualified: str, function):
+        def traced(*args, **kwargs):
+            self.called.add(qualified)
+            return function(*args, **kwargs)
+
+        traced.__name__, traced.__qualname__ = function.__name__, function.__qualname__
+        traced.__doc__ = function.__doc__
+        return traced
 
     # ---- stand-ins for the grader's functions ---------------------------------------------
 
@@ -141,10 +215,14 @@ class RunnerPeer(Peer):
         if not callable(function):
             raise TypeError(f"{_kind(function)} is not callable")
         before = [_snapshot(a) for a in args]
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-                result = function(*args, **kwargs)
+        self.running_student_code += 1
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+                    result = function(*args, **kwargs)
+        finally:
+            self.running_student_code -= 1
         modified = [
             i for i, (a, b) in enumerate(zip(args, before)) if b is not None and not same(a, b)
         ]
@@ -154,6 +232,8 @@ class RunnerPeer(Peer):
         kind, message = type(error).__name__, text(error, 4000)
         if isinstance(error, SystemExit):
             message = f"the code called sys.exit({text(error.code, 100)})"
+        elif isinstance(error, SyntaxError) and error.text:
+            message += f": {text(error.text.strip(), 200)}"
         return {
             "op": "raise",
             "kind": kind,
@@ -163,8 +243,12 @@ class RunnerPeer(Peer):
 
     def _serve_load(self, message: dict, buffers: list) -> dict:
         module, proxies = message.get("module"), message.get("proxies")
-        if module not in EXERCISE_MODULES or type(proxies) is not list:
+        traced, seconds = message.get("traced", []), message.get("seconds")
+        if module not in EXERCISE_MODULES or type(proxies) is not list or type(traced) is not list:
             raise ProtocolError("a malformed load request")
+        if type(seconds) in (int, float) and seconds > 0:
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+        self.called = set()
         for name in EXERCISE_MODULES:
             sys.modules.pop(f"mlpcourse.{name}", None)
             sys.modules["mlpcourse"].__dict__.pop(name, None)
@@ -172,7 +256,12 @@ class RunnerPeer(Peer):
         self.stand_ins.clear()
         self.modules.graded_module = module
         self.modules.proxies = [p for p in proxies if type(p) is str]
-        importlib.import_module(f"mlpcourse.{module}")
+        self.modules.traced = [t for t in traced if type(t) is str]
+        self.running_student_code += 1  # the module's own code runs at import
+        try:
+            importlib.import_module(f"mlpcourse.{module}")
+        finally:
+            self.running_student_code -= 1
         return {"value": None}
 
     def _serve_lookup(self, message: dict, buffers: list) -> dict:
@@ -189,6 +278,14 @@ class RunnerPeer(Peer):
                     f"mlpcourse/{module}.py has no {attributes}: keep the names the exercise gives"
                 ) from None
         return {"value": value}
+
+
+class OutOfTime(BaseException):
+    """Raised in the student's code when the time for a check runs out."""
+
+
+class NotImportable(ImportError):
+    """Raised by a name of a module that failed to import, when it is used."""
 
 
 def _kind(value) -> str:
@@ -219,9 +316,11 @@ def main() -> None:
     while True:
         try:
             message, buffers = peer.receive()
+            peer.serve(message, buffers)
         except (PeerGone, ProtocolError):
             os._exit(0)
-        peer.serve(message, buffers)
+        except OutOfTime:
+            continue  # between checks: nothing of the student's was running
 
 
 #: What the grader runs: ``python -I -c BOOT LIB SUBMISSION``.

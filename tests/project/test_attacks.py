@@ -1313,7 +1313,7 @@ def test_no_secret_leaks_into_the_report(attack, tmp_path, monkeypatch):
 
 # ---- 7. denial of service -------------------------------------------------------------------
 
-TIMEOUT = "did not return within"
+TIMEOUT = "did not finish within"
 LOOP = "while True:\n    pass"
 
 

@@ -98,7 +98,7 @@ ATTACKS = {
     "endless loop": (
         "activations",
         in_function("activations::sigmoid", "sigmoid", "while True:\n    pass"),
-        {"activations::sigmoid": "sigmoid did not return within"},
+        {"activations::sigmoid": "sigmoid did not finish within 3 s"},
     ),
     "unbounded allocation": (
         "activations",
@@ -171,7 +171,7 @@ ATTACKS = {
     "endless loop at import": (
         "neuron",
         lambda text: text + "\nwhile True:\n    pass\n",
-        {c.id: "did not end within" for c in CHECKS if c.module == "neuron"},
+        {c.id: "did not finish within 3 s" for c in CHECKS if c.module == "neuron"},
     ),
     "syntax error": (
         "neuron",
