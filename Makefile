@@ -1,10 +1,15 @@
+# for: instructors
 # Two commands do everything on a fresh machine: `make book` and `make test`.
+# Lines between "# for: instructors" and "# for: everyone" are left out of the
+# student edition's Makefile (mlpcourse/course/submissions.py).
+# for: everyone
+# The course's commands: make install, make lab, make check, make test.
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install book test release student-edition lab lint format clean
-
+## Create .venv from requirements.txt (once; again when requirements change).
+.PHONY: install
 install: $(INSTALLED)
 
 $(INSTALLED): requirements.txt pyproject.toml
@@ -14,12 +19,14 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# for: instructors
 ## MathJax 3, served by the site itself (offline, no CDN): the npm package's
 ## tex-chtml bundle, its fonts and extensions, in the git-ignored book/_static/mathjax.
 MATHJAX := book/_static/mathjax/tex-chtml.js
 MATHJAX_VERSION := 3.2.2
 
 ## The website, into _build/html (warnings are errors).
+.PHONY: book
 book: $(INSTALLED) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going
 
@@ -33,26 +40,17 @@ $(MATHJAX):
 	     package/LICENSE \
 	  && rm -rf $$tmp
 
-# The graded tests check the reference where it exists (the instructor's
-# repository) and your package in the student edition.
-IMPL := $(if $(wildcard solutions/mlpcourse),reference,student)
-
-## Every test: graded checks, stubs, drift, gradcheck, grader, notebooks, book, style.
-test: $(INSTALLED)
-	$(PY) -m pytest --impl=$(IMPL) -n 2
-
 ## Instructors: regenerate the exercise modules and notebooks from solutions/.
+.PHONY: release
 release: $(INSTALLED)
 	$(VENV)/bin/mlpcourse release
 
 ## Instructors: the course as students receive it: make student-edition DIR=../class-repo
+.PHONY: student-edition
 student-edition: $(INSTALLED)
 	$(VENV)/bin/mlpcourse student-edition $(DIR)
 
-## Students: open the exercises in JupyterLab.
-lab: $(INSTALLED)
-	$(VENV)/bin/jupyter lab exercises
-
+.PHONY: lint format
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -60,6 +58,38 @@ lint: $(INSTALLED)
 format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+# for: everyone
 
+# The graded tests check the reference where it exists (the instructor's
+# repository) and your package in the student edition.
+IMPL := $(if $(wildcard solutions/mlpcourse),reference,student)
+
+## Every test (in the student edition: the graded checks of your package, as tests).
+.PHONY: test
+test: $(INSTALLED)
+	$(PY) -m pytest --impl=$(IMPL) -n 2
+
+## Your package's scoreboard: make check (every chapter) or make check CHAPTER=02
+.PHONY: check
+check: $(INSTALLED)
+	$(VENV)/bin/mlpcourse check $(CHAPTER)
+
+## Open the exercises in JupyterLab (as root too, as in many containers).
+LAB_FLAGS ?=
+.PHONY: lab
+lab: $(INSTALLED)
+	$(VENV)/bin/jupyter lab exercises $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
+
+## nbgrader hand-in: a copy of your exercise modules beside a chapter's notebook,
+## so that submitting the chapter's folder hands in both: make hand-in CHAPTER=02
+.PHONY: hand-in
+hand-in:
+	@test -n "$(CHAPTER)" || { echo "make hand-in CHAPTER=02 (the chapter to hand in)"; exit 2; }
+	@for d in exercises/$(CHAPTER)*/; do mkdir -p $$d/mlpcourse \
+	  && cp mlpcourse/neuron.py mlpcourse/activations.py mlpcourse/feedforward.py \
+	        mlpcourse/gradient_descent.py mlpcourse/backprop_equations.py mlpcourse/network.py \
+	        $$d/mlpcourse/ && echo "copied mlpcourse/ into $$d: submit that folder"; done
+
+.PHONY: clean
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

@@ -21,39 +21,83 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from mlpcourse.course import config as course_config
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.release import write_stubs
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
-from mlpcourse.grader.checks import CHAPTERS
+from mlpcourse.grader.checks import CHAPTERS, CHECKS
 from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.grader.grading import exercise_folder, grade
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
+from mlpcourse.grader.wording import count
 from mlpcourse.runner import EXERCISE_MODULES
 
 ROOT = PACKAGE_DIR.parent
 
 
 def scoreboard(report: dict, title: str) -> Table:
-    """A table of the report: one row per check, ✓ or ✗, points and message."""
+    """A table of the report: one row per check, ✓, ✗ or ⋯ (waiting), and points."""
     table = Table(title=title, show_lines=False)
-    for column in ("", "chapter", "function", "points", "message"):
-        table.add_column(column, overflow="fold")
+    for column in ("", "chapter", "function", "points"):
+        table.add_column(column)
     for test in report["tests"]:
-        mark = "[green]✓[/]" if test["passed"] else "[red]✗[/]"
-        functions = ", ".join(f.removeprefix("mlpcourse.") for f in test["functions"])
         table.add_row(
-            mark,
+            _mark(test),
             test["chapter"],
-            functions,
+            _function(test),
             f"{test['points']:g}/{test['max_points']:g}",
-            test["message"],
         )
     table.caption = f"score {report['score']:g} / {report['max_score']:g}"
     return table
+
+
+def _mark(test: dict) -> str:
+    if test["passed"]:
+        return "[green]✓[/]"
+    return "[yellow]⋯[/]" if test.get("waiting_on") else "[red]✗[/]"
+
+
+def _function(test: dict) -> str:
+    return ", ".join(f.removeprefix("mlpcourse.") for f in test["functions"])
+
+
+def print_report(console: Console, report: dict, title: str) -> None:
+    """The scoreboard, then one paragraph per function that is not right yet."""
+    console.print(scoreboard(report, title))
+    for test in report["tests"]:
+        if not test["passed"]:
+            console.print(
+                f"{_mark(test)} [bold]{_function(test)}[/]: {escape(test['message'])}",
+                soft_wrap=True,
+            )
+
+
+def next_step(report: dict, everything: bool) -> str:
+    """What a student should do next: the first function to write or fix, or how to hand in."""
+    failed = [t for t in report["tests"] if not t["passed"]]
+    if not failed:
+        if everything:
+            how = course_config.load().how_to_submit()
+            return f"All {report['max_score']:g} points: well done. To hand in your work, {how}."
+        later = [c for c in CHAPTERS.values() if c not in {t["chapter"] for t in report["tests"]}]
+        after = [c for c in later if c > max(t["chapter"] for t in report["tests"])]
+        then = f" Next: chapter {after[0]} (`mlpcourse check {after[0][:2]}`)." if after else ""
+        return f"These chapters are complete.{then}"
+    culprit = next((t for t in failed if not t.get("waiting_on")), failed[0])
+    module, _, function = culprit["functions"][0].removeprefix("mlpcourse.").partition(".")
+    chapter = culprit["chapter"]
+    verb = "write" if "NotImplementedError" in culprit["message"] else "fix"
+    notebook = next((ROOT / "exercises" / chapter).glob("*.ipynb"), None)
+    where = f", and its notebook {notebook.relative_to(ROOT)}" if notebook else ""
+    return (
+        f"Next: {verb} {function} in mlpcourse/{module}.py. Chapter {chapter} of the book "
+        f"explains it{where}; then run `mlpcourse check {chapter[:2]}` again."
+    )
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -201,7 +245,7 @@ def grade_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        Console().print(scoreboard(report, f"mlpcourse grade {args.path}"))
+        print_report(Console(), report, f"mlpcourse grade {args.path}")
     return 0
 
 
@@ -224,10 +268,25 @@ def check_command(args: argparse.Namespace) -> int:
         sandbox = not args.no_sandbox
     except SandboxUnavailable:
         sandbox = False  # a student's own laptop (macOS): their code, their machine
-    report = grade(
-        PACKAGE_DIR.parent, _limits(args), use_reference=False, modules=chapters, sandbox=sandbox
-    )
-    Console().print(scoreboard(report, "your mlpcourse package"))
+    console = Console()
+
+    def chapter_done(module: str, results: dict) -> None:
+        earned = sum(c.points for c in CHECKS if c.id in results and results[c.id][0])
+        total = sum(c.points for c in CHECKS if c.module == module)
+        mark = "[green]✓[/]" if earned == total else "[red]✗[/]"
+        console.print(f"{mark} {CHAPTERS[module]}: {earned:g}/{count(total, 'point')}")
+
+    with console.status("checking your code…"):
+        report = grade(
+            PACKAGE_DIR.parent,
+            _limits(args),
+            use_reference=False,
+            modules=chapters,
+            sandbox=sandbox,
+            on_chapter=chapter_done,
+        )
+    print_report(console, report, "your mlpcourse package")
+    console.print(next_step(report, everything=len(chapters) == len(CHAPTERS)), soft_wrap=True)
     return 0
 
 

@@ -22,6 +22,7 @@ from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import DEFAULT
 from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
+from mlpcourse.grader.wording import count
 
 
 def exercise_folder() -> Path:
@@ -132,7 +133,7 @@ def self_check(module: str) -> None:
         print(f"{'✓' if passed else '✗'} {name:28} {points:g}/{check.points:g}")
         if not passed:
             print(f"    {message}")
-    print(f"{earned:g} / {sum(c.points for c in checks):g} points")
+    print(f"{earned:g} / {count(sum(c.points for c in checks), 'point')}")
 
 
 def graded(check_id: str) -> None:
@@ -141,4 +142,4 @@ def graded(check_id: str) -> None:
     if not passed:
         raise AssertionError(message)
     check = next(c for c in CHECKS if c.id == check_id)
-    print(f"✓ {', '.join(check.functions)}: {check.points:g} points")
+    print(f"✓ {', '.join(check.functions)}: {count(check.points, 'point')}")

@@ -13,6 +13,24 @@ def pytest_addoption(parser):
     )
 
 
+def _graded_summary(terminalreporter, config) -> None:
+    from mlpcourse.grader.checks import CHECKS
+    from mlpcourse.grader.wording import count
+
+    points = {check.id: check.points for check in CHECKS}
+    earned = total = 0.0
+    for key in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(key, []):
+            check_id = report.nodeid.partition("test_graded[")[2].rstrip("]")
+            if report.when == "call" and check_id in points:
+                total += points[check_id]
+                earned += points[check_id] if key == "passed" else 0.0
+    if total:
+        terminalreporter.write_line(
+            f"graded checks of {config.getoption('--impl')}: {earned:g} / {count(total, 'point')}"
+        )
+
+
 ATTACK_CLASSES = {
     "test_stealing_the_reference_gains_nothing": "stealing the reference",
     "test_forging_a_verdict_gains_nothing": "forging the verdict or the report",
@@ -41,7 +59,8 @@ def _attack_summary(terminalreporter) -> None:
             terminalreporter.write_line(f"  {name}: {h} held, {b} succeeded")
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
+    _graded_summary(terminalreporter, config)
     _attack_summary(terminalreporter)
     counts: dict[str, int] = {}
     for key in ("passed", "failed"):

@@ -9,11 +9,13 @@
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from mlpcourse.course import config
 from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.runner import EXERCISE_MODULES
 
@@ -91,8 +93,13 @@ def tracked_files(root: Path) -> list[Path]:
 
 
 def student_edition(root: Path, target: Path) -> list[Path]:
-    """Copy the course without the instructor's files into ``target``; returns the files."""
+    """Copy the course without the instructor's files into ``target``; returns the files.
+
+    ``README.md`` and ``Makefile`` are written for students
+    (:func:`for_students`): the instructors' parts are left out.
+    """
     written = []
+    method = config.load(root).submission
     for path in tracked_files(root):
         if any(path.parts[: len(Path(p).parts)] == Path(p).parts for p in INSTRUCTOR_ONLY):
             continue
@@ -100,6 +107,34 @@ def student_edition(root: Path, target: Path) -> list[Path]:
             continue
         destination = target / path
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(root / path, destination)
+        if path.as_posix() in ("README.md", "Makefile"):
+            text = (root / path).read_text(encoding="utf-8")
+            destination.write_text(for_students(text, method, path.name), encoding="utf-8")
+        else:
+            shutil.copy2(root / path, destination)
         written.append(path)
     return written
+
+
+_MARK = {"README.md": re.compile(r"^<!-- for: (.+) -->$"), "Makefile": re.compile(r"^# for: (.+)$")}
+
+
+def for_students(text: str, method: str, name: str = "README.md") -> str:
+    """The parts of a README or Makefile meant for students.
+
+    A line ``<!-- for: instructors -->`` (``# for: instructors`` in a
+    Makefile) starts a part for instructors only, ``<!-- for: everyone -->``
+    one for all, ``<!-- for: students, git -->`` one for students of a class
+    that hands in by ``git`` (the method of ``course.toml``). The marks
+    themselves are left out.
+    """
+    kept, keep = [], True
+    for line in text.splitlines(keepends=True):
+        mark = _MARK[name].match(line.strip())
+        if mark:
+            audience = {word.strip() for word in mark.group(1).split(",")}
+            keep = "instructors" not in audience and not (audience & set(config.METHODS) - {method})
+            continue
+        if keep:
+            kept.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "".join(kept))

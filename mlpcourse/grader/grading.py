@@ -63,6 +63,9 @@ def describe(error: RemoteError, limit: float = DEFAULT.check_timeout) -> str:
     frames = [
         [str(p)[:200] for p in f] for f in error.frames if isinstance(f, list) and len(f) == 4
     ]
+    if error.kind == "NotImplementedError" and error.message.startswith("write "):
+        line = f", line {frames[-1][1]}" if frames else ""
+        return f"not written yet (NotImplementedError): {error.message}{line}"
     if error.kind == "OutOfTime" and frames:
         filename, _, name, _ = frames[-1]
         what = f"the top-level code of {filename}" if name == "<module>" else name
@@ -240,7 +243,7 @@ def grade(
     jobs: int = 0,
     sandbox: bool = True,
     only: list[str] | None = None,
-    on_chapter: Callable[[str], None] | None = None,
+    on_chapter: Callable[[str, dict], None] | None = None,
 ) -> dict:
     """The report of the contract: score, max_score and one entry per check.
 
@@ -249,7 +252,8 @@ def grade(
     ``jobs``: chapters graded at once (default: one per CPU). ``sandbox``:
     run the student's code under bubblewrap (refused if it cannot start).
     ``only``: grade only these check ids (the others are reported not graded).
-    ``on_chapter``: called with each module's name as its chapter finishes.
+    ``on_chapter``: called with each module and its ``{check id: (passed, message)}``
+    as its chapter finishes.
 
     Without the reference (a student's own check), the functions a failed one
     called are graded too, and a function that called one failing its own
@@ -294,7 +298,7 @@ def grade(
                 module, found = future.result()
                 outcome.update(found)
                 if on_chapter is not None and module in modules:
-                    on_chapter(module)
+                    on_chapter(module, found)
         shutil.rmtree(submission, ignore_errors=True)
     result = report(outcome, modules, only)
     if not use_reference:

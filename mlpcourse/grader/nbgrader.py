@@ -22,6 +22,7 @@ from traitlets import Bool
 
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
+from mlpcourse.grader.wording import count
 
 GRADED_CELL = re.compile(r'^\s*graded\(\s*["\']([\w:]+)["\']\s*\)\s*$')
 
@@ -66,7 +67,7 @@ class TrustedVerdicts(Preprocessor):
             )
         if verdict["passed"]:
             name = ", ".join(f.removeprefix("mlpcourse.") for f in verdict["functions"])
-            text = f"✓ {name}: {verdict['points']:g} points\n"
+            text = f"✓ {name}: {count(verdict['points'], 'point')}\n"
             return new_output("stream", name="stdout", text=text)
         return new_output(
             "error",

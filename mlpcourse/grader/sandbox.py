@@ -32,6 +32,8 @@ from mlpcourse.runner import EXERCISE_MODULES
 from mlpcourse.runner.serve import BOOT
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+#: What a runner needs to start: Python and numpy, as the sandbox shows them.
+PROBE = "import numpy"
 #: The support code the runner gets: what the exercise modules import, and the runner.
 SUPPORT = ("__init__.py", "gradcheck.py", "validation.py", "data.py", "data_files", "runner")
 ENVIRONMENT = {
@@ -111,6 +113,12 @@ def _bind_system() -> list[str]:
         elif path.is_dir():
             arguments += ["--ro-bind", top, top]
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    # Package folders added by .pth files (a virtual environment layered on another one).
+    prefixes |= {
+        os.path.realpath(p)
+        for p in sys.path
+        if os.path.isdir(p) and os.path.basename(p) in ("site-packages", "dist-packages")
+    }
     for prefix in sorted(prefixes):
         if not prefix.startswith("/usr/"):
             arguments += ["--ro-bind", prefix, prefix]
@@ -306,10 +314,12 @@ def check_sandbox() -> None:
     """Raise :class:`SandboxUnavailable`, with how to fix it, unless bubblewrap starts here."""
     with tempfile.TemporaryDirectory() as empty:
         try:
-            command = [*bwrap_command(Path(empty), Limits()), sys.executable, "-I", "-c", "pass"]
+            command = [*bwrap_command(Path(empty), Limits()), sys.executable, "-I", "-c", PROBE]
         except SandboxUnavailable:
             raise
         result = subprocess.run(command, capture_output=True, timeout=60)
     if result.returncode != 0:
-        printed = result.stderr.decode(errors="replace").strip()
-        raise SandboxUnavailable(f"bwrap failed: {printed}\n{INSTALL_HELP}")
+        printed = result.stderr.decode(errors="replace").strip()[-2000:]
+        if "bwrap" in printed:
+            raise SandboxUnavailable(f"bwrap failed: {printed}\n{INSTALL_HELP}")
+        raise SandboxUnavailable(f"the sandbox started, but Python could not run in it: {printed}")

@@ -3,7 +3,7 @@
 ``pytest tests/graded`` grades your own package; ``--impl=reference`` or
 ``--impl=PATH`` grades another. The grader runs the code in its sandbox
 where bubblewrap exists (as ``mlpcourse check`` does), once for the session;
-each test then reports its check. At the end a scoreboard sums the points.
+each test then reports its check. At the end ``tests/conftest.py`` sums the points.
 """
 
 import pytest
@@ -24,25 +24,3 @@ def verdicts(request) -> dict[str, tuple[bool, str]]:
         sandbox = False  # your own code on your own machine
     report = grade(folder, use_reference=reference.available(), sandbox=sandbox)
     return {t["id"]: (t["passed"], t["message"]) for t in report["tests"]}
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    from mlpcourse.grader.checks import CHECKS
-
-    points = {check.id: check.points for check in CHECKS}
-    earned = total = 0.0
-    for report in terminalreporter.stats.get("passed", []):
-        earned += points.get(dict(report.user_properties).get("check"), 0.0)
-    for check_id in _collected(terminalreporter):
-        total += points.get(check_id, 0.0)
-    if total:
-        terminalreporter.write_line(
-            f"graded checks of {config.getoption('--impl')}: {earned:g} / {total:g} points"
-        )
-
-
-def _collected(terminalreporter):
-    for key in ("passed", "failed", "error"):
-        for report in terminalreporter.stats.get(key, []):
-            if report.when == "call":
-                yield dict(report.user_properties).get("check")

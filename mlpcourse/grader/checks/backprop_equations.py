@@ -12,7 +12,14 @@ from mlpcourse.gradcheck import GradientCheckError, check_gradient, numerical_gr
 
 from . import definitions as d
 from . import graded
-from .tools import away_from_kinks, batch_hints, call, numerical_slope, random_network
+from .tools import (
+    away_from_kinks,
+    batch_hints,
+    call,
+    numerical_slope,
+    per_example_hints,
+    random_network,
+)
 
 #: (layer sizes, m, activation): non-square layers, m different from every n_l.
 NETWORKS = [([3, 5, 4, 2], 7, "sigmoid"), ([2, 4, 6, 3], 5, "tanh"), ([4, 6, 3, 2], 9, "relu")]
@@ -102,7 +109,15 @@ def check_output_error(impl) -> None:
             "a missing σ'(z^[L]) factor": grad_a,
             "a missing ∇_a L factor": case.g_prime(z),
         }
-        _gradcheck(label, case.loss_sum_from(last), [z], [delta], ["z^[L]"], mistakes=mistakes)
+        _gradcheck(
+            label,
+            case.loss_sum_from(last),
+            [z],
+            [delta],
+            ["z^[L]"],
+            per_example_hints(case.m),
+            mistakes,
+        )
 
 
 @graded(3)
@@ -132,7 +147,7 @@ def check_hidden_error(impl) -> None:
                 [case.zs[i]],
                 [delta],
                 [f"z^[{i + 2}]"],
-                None,
+                per_example_hints(case.m),
                 mistakes,
             )
 

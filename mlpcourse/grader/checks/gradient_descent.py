@@ -3,6 +3,7 @@
 import numpy as np
 
 from mlpcourse.gradcheck import GradientCheckError, check_gradient
+from mlpcourse.grader.wording import plain
 
 from . import definitions as d
 from . import graded
@@ -32,7 +33,7 @@ def check_quadratic_cost(impl) -> None:
         for factor, cause in causes.items():
             if np.isclose(value, factor * expected, rtol=1e-9):
                 raise AssertionError(
-                    f"{label} is {value!r}, expected {expected!r}. Likely cause: {cause}"
+                    f"{label} is {plain(value)}, expected {plain(expected)}. Likely cause: {cause}"
                 )
         assert_close(label, np.array(value), np.array(expected))
 
@@ -90,7 +91,14 @@ def _check_partition(label: str, batches, n: int, batch_size: int) -> np.ndarray
     sizes = [int(np.size(b)) for b in batches]
     expected = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
     if sizes != expected:
-        raise AssertionError(f"{label}: batch sizes must be {expected}; got {sizes}")
+        hint = ""
+        if n % batch_size and sizes == expected[:-1]:
+            hint = (
+                ". Likely cause: the last, smaller batch is dropped; keep it (every example once)"
+            )
+        elif sizes == [batch_size] * len(sizes) and sum(sizes) > n:
+            hint = ". Likely cause: the last batch is padded or wraps around; let it be smaller"
+        raise AssertionError(f"{label}: batch sizes must be {expected}; got {sizes}{hint}")
     for b in batches:
         if not np.issubdtype(np.asarray(b).dtype, np.integer):
             raise AssertionError(

@@ -9,7 +9,15 @@ from mlpcourse.grader.remote import time_limit
 
 from . import definitions as d
 from . import graded
-from .tools import assert_array, assert_close, away_from_kinks, batch_hints, call, random_network
+from .tools import (
+    assert_array,
+    assert_close,
+    away_from_kinks,
+    batch_hints,
+    call,
+    numerical_slope,
+    random_network,
+)
 
 #: (layer sizes, m, activation); the last is large enough for directional checks.
 NETWORKS = [
@@ -72,6 +80,7 @@ def check_backprop(impl) -> None:
                 f"{label} must return {layers} weight and {layers} bias gradients "
                 f"(layers 2..{layers + 1}); got {len(grad_w)} and {len(grad_b)}"
             )
+        _check_shapes(label, weights, biases, grad_w, grad_b)
         loss = _mean_loss(x, y, activation, layers)
         params = [*weights, *biases]
         try:
@@ -79,10 +88,43 @@ def check_backprop(impl) -> None:
                 loss, params, [*grad_w, *grad_b], names=_names(layers), hints=batch_hints(m)
             )
         except GradientCheckError as error:
+            hint = _output_layer_hint(x, y, activation, weights, biases, grad_b)
             raise AssertionError(
-                f"{label}: {error}{_locate(loss, params, grad_w, grad_b)}"
+                f"{label}: {error}{hint or _locate(loss, params, grad_w, grad_b)}"
             ) from None
     verify_large()
+
+
+def _check_shapes(label, weights, biases, grad_w, grad_b) -> None:
+    """Each gradient has its parameter's shape; a wrong one is most often a layer index."""
+    for kind, params, gradients in (("grad_w", weights, grad_w), ("grad_b", biases, grad_b)):
+        for i, (p, g) in enumerate(zip(params, gradients)):
+            if type(g) is np.ndarray and g.shape != p.shape:
+                raise AssertionError(
+                    f"{label}: {kind}[{i}] has shape {g.shape}, not {p.shape} like "
+                    f"{'weights' if kind == 'grad_w' else 'biases'}[{i}]. Likely cause: an "
+                    "off-by-one layer index: for weights[i] (w^[i+2]) BP4 pairs δ of zs[i] "
+                    "with activations[i] (a^[i+1])"
+                )
+
+
+def _output_layer_hint(x, y, activation, weights, biases, grad_b) -> str:
+    """Name σ'(a) used for σ'(z), seen in the output layer's bias gradient."""
+    g = d.ACTIVATIONS[activation]
+    zs, activations = d.forward(weights, biases, x, g)
+    slope = numerical_slope(g)
+    residual = np.array(
+        [[a - t for a, t in zip(row_a, row_y)] for row_a, row_y in zip(activations[-1], y)]
+    )
+    at_a = np.mean(residual * slope(activations[-1]), axis=1, keepdims=True)
+    got = grad_b[-1]
+    if type(got) is np.ndarray and got.shape == at_a.shape:
+        if np.allclose(got, at_a, rtol=1e-6, atol=1e-10):
+            return (
+                ". Likely cause: σ'(a) instead of σ'(z): the derivative of the activation "
+                "is taken at z^[l] (zs), not at a^[l] = σ(z^[l]) (BP1, BP2)"
+            )
+    return ""
 
 
 def _locate(loss, params, grad_w, grad_b) -> str:

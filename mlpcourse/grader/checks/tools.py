@@ -5,6 +5,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mlpcourse.gradcheck import relative_error
+from mlpcourse.grader.wording import count, plain
 from mlpcourse.runner.protocol import RemoteError, Unsupported
 
 
@@ -22,7 +23,16 @@ def call(function, label: str, **arguments):
         result, modified = function.call_reporting(list(arguments.values()))
     except RemoteError as error:
         if error.kind.endswith("Warning"):
-            raise AssertionError(f"{label} gave a warning: {error.kind}: {error.message}") from None
+            hint = ""
+            if "overflow" in error.message and "exp" in error.message:
+                hint = (
+                    ". Likely cause: e^(−z) overflows for large negative z (and e^z for "
+                    "large positive z): compute σ so that only e^(−|z|) is ever taken "
+                    "(chapter 02-activations, the stable sigmoid)"
+                )
+            raise AssertionError(
+                f"{label} gave a warning: {error.kind}: {error.message}{hint}"
+            ) from None
         raise
     for index in modified:
         if 0 <= index < len(names):
@@ -64,10 +74,16 @@ def assert_close(
     error = relative_error(actual, expected)
     bad = ~((error <= rtol) | (np.abs(actual - expected) <= atol))
     if np.any(bad):
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        at = f" at index {index}" if index else ""
+        badness = np.where(bad, np.nan_to_num(error, nan=np.inf), -1.0)
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(badness), bad.shape))
+        at = ""
+        if index:
+            wrong = int(np.sum(bad))
+            at = f" at {count(wrong, 'entry', 'entries')} of {bad.size}"
+            at += f", the worst at index {index}"
         raise AssertionError(
-            f"{label} is wrong{at}{where}: got {actual[index]!r}, expected {expected[index]!r}"
+            f"{label} is wrong{at}{where}: got {plain(actual[index])}, "
+            f"expected {plain(expected[index])}"
         )
 
 
@@ -115,6 +131,17 @@ def numerical_slope(g: Callable[[float], float], h: float = 1e-6) -> Callable:
         return out
 
     return slope
+
+
+def per_example_hints(m: int) -> dict[float, str] | None:
+    """The likely causes of a per-example error δ off by m or 1/m."""
+    if m == 1:
+        return None
+    return {
+        1 / m: f"δ divided by m = {m}: δ is per example (one column each); the mean over the "
+        "batch comes only in BP3 and BP4",
+        m: f"δ multiplied by m = {m}: δ is per example, not a sum over the batch",
+    }
 
 
 def batch_hints(m: int) -> dict[float, str] | None:

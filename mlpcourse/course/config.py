@@ -1,0 +1,41 @@
+"""The teacher's choices for a class, read from ``course.toml`` at the repository's root."""
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+METHODS = ("git", "nbgrader")
+
+
+@dataclass(frozen=True)
+class CourseConfig:
+    name: str = "Neural networks and backpropagation"
+    submission: str = "git"
+
+    def how_to_submit(self) -> str:
+        """One sentence for students: how to hand in, as the teacher chose."""
+        if self.submission == "nbgrader":
+            return (
+                "hand in each chapter with nbgrader: in Jupyter's Assignments tab, or "
+                "`nbgrader submit <chapter>`; your mlpcourse/ folder goes with it"
+            )
+        return (
+            "commit and push your repository: `git add mlpcourse exercises && "
+            'git commit -m "my work" && git push`'
+        )
+
+
+def load(root: Path = ROOT) -> CourseConfig:
+    """The course's settings; the defaults where ``course.toml`` is missing."""
+    path = root / "course.toml"
+    if not path.is_file():
+        return CourseConfig()
+    with path.open("rb") as file:
+        data = tomllib.load(file)
+    method = data.get("submission", {}).get("method", "git")
+    if method not in METHODS:
+        raise ValueError(f"course.toml: submission.method must be one of {METHODS}; got {method!r}")
+    return CourseConfig(
+        name=data.get("course", {}).get("name", CourseConfig.name), submission=method
+    )
