@@ -68,6 +68,19 @@ def pytest_terminal_summary(terminalreporter, config):
             kind = dict(getattr(report, "user_properties", [])).get("mutant")
             if kind and report.when == "call":
                 counts[kind] = counts.get(kind, 0) + 1
+    diagnoses: dict[str, list[str]] = {"named": [], "generic": []}
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
+        "failed", []
+    ):
+        kind = dict(getattr(report, "user_properties", [])).get("diagnosis")
+        if kind and report.when == "call":
+            diagnoses[kind].append(report.nodeid.partition("[")[2].rstrip("]"))
+    if diagnoses["named"] or diagnoses["generic"]:
+        terminalreporter.write_line(
+            f"diagnosis suite: {len(diagnoses['named'])} mistakes get a named cause, "
+            f"{len(diagnoses['generic'])} a generic message"
+            + (f" ({', '.join(sorted(diagnoses['generic']))})" if diagnoses["generic"] else "")
+        )
     if counts:
         bugs = counts.get("bug-caught", 0) + counts.get("false-accept", 0)
         alternatives = counts.get("alternative-accepted", 0) + counts.get("false-reject", 0)

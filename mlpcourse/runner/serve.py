@@ -20,6 +20,7 @@ running then is interrupted by :class:`OutOfTime`, whose traceback names the
 function that looped.
 """
 
+import builtins
 import copy
 import importlib
 import importlib.abc
@@ -38,6 +39,7 @@ from mlpcourse.runner.protocol import (
     Peer,
     PeerGone,
     ProtocolError,
+    RemoteError,
     moved_generators,
     same,
     student_frames,
@@ -182,7 +184,10 @@ class RunnerPeer(Peer):
 
     def _stand_in(self, handle: dict, name: str):
         def stand_in(*args, **kwargs):
-            return self.call(handle, args, kwargs)["value"]
+            try:
+                return self.call(handle, args, kwargs)["value"]
+            except RemoteError as error:  # as the student's code would see it from its own
+                raise _rebuilt(error) from None
 
         stand_in.__name__ = stand_in.__qualname__ = name
         self.stand_ins[id(stand_in)] = (stand_in, handle)
@@ -286,6 +291,17 @@ class OutOfTime(BaseException):
 
 class NotImportable(ImportError):
     """Raised by a name of a module that failed to import, when it is used."""
+
+
+def _rebuilt(error: RemoteError) -> Exception:
+    """The grader's exception as the built-in exception of the same name, if there is one."""
+    kind = getattr(builtins, error.kind, None)
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        try:
+            return kind(error.message)
+        except Exception:  # noqa: BLE001 - an exception type with other arguments
+            pass
+    return RuntimeError(f"{error.kind}: {error.message}")
 
 
 def _kind(value) -> str:

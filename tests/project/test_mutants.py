@@ -38,10 +38,34 @@ def test_the_suite_is_large_and_covers_every_chapter():
     assert {v.module for v in ALTERNATIVES} == chapters
 
 
+#: What makes a message a diagnosis: it names the cause, not only what differs.
+NAMED = (
+    "Likely cause",
+    "modified its argument",
+    "moved uphill",
+    "not shuffled",
+    "shuffled afresh",
+    "must come from rng",
+    "did not change",
+    "not finite differences",
+    "(transposed?)",
+    "keep the 2-d shape",
+    "must match those of x",
+    "must be 0 or 1",
+    "must return float64",
+)
+
+
+def named_cause(message: str) -> bool:
+    return any(marker in message for marker in NAMED)
+
+
 @pytest.mark.parametrize("variant", BUGS, ids=[f"{v.check}:{v.description}" for v in BUGS])
 def test_bug_loses_its_own_points_only(variant, record_property, tmp_path):
     results = outcomes(variant, tmp_path)
     record_property("mutant", "bug-caught" if results[variant.check] else "false-accept")
+    message = results[variant.check] or ""
+    record_property("diagnosis", "named" if named_cause(message) else "generic")
     assert results[variant.check], f"false accept: {variant.description} passed {variant.check}"
     collateral = {k: v for k, v in results.items() if v and k != variant.check}
     assert not collateral, f"collateral failures: {collateral}"

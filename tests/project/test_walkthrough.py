@@ -338,3 +338,21 @@ def test_full_marks_say_how_to_hand_in(edition):
     plant(edition, written(*ALL))
     shown = check(edition)
     assert "score 45 / 45" in shown and "All 45 points" in shown and "git push" in shown
+
+
+def test_a_file_that_does_not_import_costs_only_its_functions(edition):
+    broken = ("activations", lambda t: t.replace("def relu(", "def relu(:", 1))
+    plant(edition, written(*ALL, edit=broken))
+    shown = check(edition)
+    assert "01-neuron: 7/7 points" in shown  # σ for chapter 1 comes from the lecture's formula
+    assert "02-activations: 0/8 points" in shown
+    for chapter in (
+        "03-feedforward: 4/4",
+        "04-gradient-descent: 7/7",
+        "05-backprop-equations: 9/9",
+    ):
+        assert f"{chapter} points" in shown
+    assert "importing mlpcourse/activations.py failed: SyntaxError" in shown
+    assert "def relu(:" in shown  # the offending line, as the student wrote it
+    assert "backprop is not checked yet: it calls your" in shown
+    assert "which is in a file that does not import (mlpcourse/activations.py)" in shown

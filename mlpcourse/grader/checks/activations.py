@@ -18,11 +18,36 @@ POINTS = {
 LARGE = np.array([[-1000.0, -745.5, -50.0, -1.0, 1.0, 50.0, 745.5, 1000.0]])
 
 
+def _value_causes(name: str, z: np.ndarray) -> dict:
+    """The classic wrong activations, as values at z."""
+    sigmoid, tanh = (lambda v: d.elementwise(d.sigmoid, v)), (lambda v: d.elementwise(d.tanh, v))
+    return {
+        "sigmoid": {
+            "σ(−z): the sign in the exponent is wrong; σ(z) = 1/(1 + e^(−z))": sigmoid(-z),
+            "a step (0 or 1), not the smooth sigmoid": (z > 0).astype(np.float64),
+        },
+        "relu": {
+            "|z|, not max(z, 0)": np.abs(z),
+            "min(z, 0), not max(z, 0)": np.minimum(z, 0.0),
+            "z itself: negative values must become 0": z,
+        },
+        "tanh": {
+            "tanh(z/2) instead of tanh(z)": tanh(z / 2),
+            "σ(z) instead of tanh(z)": sigmoid(z),
+        },
+    }[name]
+
+
 def _check_values(impl, name: str, definition, large_expected=None) -> None:
     function = getattr(impl.activations, name)
     for label, z in POINTS.items():
         value = call(function, f"{name}(z) for {label}", z=z)
-        assert_close(f"{name}(z) for {label}", value, d.elementwise(definition, z))
+        assert_close(
+            f"{name}(z) for {label}",
+            value,
+            d.elementwise(definition, z),
+            causes=_value_causes(name, z),
+        )
     value = call(function, f"{name}(z) for z = {LARGE.ravel().tolist()}", z=LARGE)
     assert_close(f"{name}(z) for large |z|", value, d.elementwise(definition, LARGE))
 
@@ -57,12 +82,16 @@ def _derivative_hint(name: str, z: np.ndarray, value: np.ndarray) -> str:
             * (1 - d.elementwise(g, a)),
             "looks like z(1 − z) instead of σ(z)(1 − σ(z))": z * (1 - z),
             "looks like σ(z) instead of σ(z)(1 − σ(z))": a,
+            "looks like σ(z)(1 + σ(z)): the sign is wrong, σ'(z) = σ(z)(1 − σ(z))": a * (1 + a),
         },
         "tanh": {
             "looks like 1 − z² instead of 1 − tanh²(z)": 1 - z**2,
             "looks like 1 − tanh(z) instead of 1 − tanh²(z)": 1 - a,
         },
-        "relu": {"looks like relu(z) instead of its derivative": a},
+        "relu": {
+            "looks like relu(z) instead of its derivative": a,
+            "looks like −1 for negative z: ReLU is flat there, its slope is 0": np.sign(z),
+        },
     }[name]
     for hint, candidate in candidates.items():
         if np.allclose(value, candidate, rtol=1e-9, atol=1e-12):

@@ -75,7 +75,18 @@ class Case:
 CASES = [Case(sizes, m, name, seed) for seed, (sizes, m, name) in enumerate(NETWORKS)]
 
 
-def _gradcheck(label: str, f, arrays, gradients, names, hints=None, mistakes=None) -> None:
+def _gradcheck(
+    label: str, f, arrays, gradients, names, hints=None, mistakes=None, shapes=None
+) -> None:
+    """Check a gradient; name a mistake from ``mistakes`` (values) or ``shapes`` (shapes)."""
+    got = gradients[0]
+    if type(got) is np.ndarray and got.shape != np.shape(arrays[0]):
+        for shape, cause in (shapes or {}).items():
+            if got.shape == shape:
+                raise AssertionError(
+                    f"{label}: the result must have the shape of {names[0]}, "
+                    f"{np.shape(arrays[0])}; got {got.shape}. Likely cause: {cause}"
+                )
     try:
         check_gradient(f, arrays, gradients, names=names, hints=hints)
     except GradientCheckError as error:
@@ -83,7 +94,7 @@ def _gradcheck(label: str, f, arrays, gradients, names, hints=None, mistakes=Non
             if np.shape(candidate) == np.shape(gradients[0]) and np.allclose(
                 gradients[0], candidate, rtol=1e-7, atol=1e-12
             ):
-                raise AssertionError(f"{label}: {error}. Looks like {cause}") from None
+                raise AssertionError(f"{label}: {error}. Likely cause: {cause}") from None
         raise AssertionError(f"{label}: {error}") from None
 
 
@@ -104,6 +115,8 @@ def check_output_error(impl) -> None:
             activation_prime=case.g_prime,
         )
         z, a = case.zs[last], case.activations[-1]
+        n = z.shape[0]
+        shapes = {(n, n): "⊙ is elementwise: grad_a * σ'(z), not a matrix product"}
         mistakes = {
             "σ'(a) instead of σ'(z): pass z^[L] to activation_prime": grad_a * case.g_prime(a),
             "a missing σ'(z^[L]) factor": grad_a,
@@ -117,6 +130,7 @@ def check_output_error(impl) -> None:
             ["z^[L]"],
             per_example_hints(case.m),
             mistakes,
+            shapes,
         )
 
 
@@ -130,6 +144,7 @@ def check_hidden_error(impl) -> None:
             delta = call(
                 impl.backprop_equations.hidden_error,
                 label,
+                {"matmul": "BP2 takes (w^[l+1])ᵀ δ^[l+1]: w_next.T @ delta_next"},
                 w_next=w_next,
                 delta_next=delta_next,
                 z=case.zs[i],
@@ -140,6 +155,8 @@ def check_hidden_error(impl) -> None:
                 "σ'(a) instead of σ'(z): pass z^[l] to activation_prime": back
                 * case.g_prime(case.activations[i + 1]),
                 "a missing σ'(z^[l]) factor": back,
+                "+ instead of ⊙: BP2 multiplies elementwise": back + case.g_prime(case.zs[i]),
+                "σ' taken of (w^[l+1])ᵀ δ^[l+1], not of z^[l]": back * case.g_prime(back),
             }
             _gradcheck(
                 label,
@@ -160,6 +177,12 @@ def check_bias_gradient(impl) -> None:
             label = f"bias_gradient for layer {i + 2} of the {case.label}"
             grad_b = call(impl.backprop_equations.bias_gradient, label, delta=case.delta(i))
             loss = case.mean_loss_of(i)
+            n = case.biases[i].shape[0]
+            shapes = {
+                (n,): "keep the column shape (n_l, 1): keepdims=True",
+                (case.m, 1): "the mean over the wrong axis: average over the examples, axis=1",
+                (1, n): "the mean over the wrong axis, or transposed: (n_l, 1) is wanted",
+            }
             _gradcheck(
                 label,
                 lambda b: loss(case.weights[i], b),
@@ -167,6 +190,7 @@ def check_bias_gradient(impl) -> None:
                 [grad_b],
                 [f"b^[{i + 2}]"],
                 batch_hints(case.m),
+                shapes=shapes,
             )
 
 
@@ -183,6 +207,11 @@ def check_weight_gradient(impl) -> None:
                 a_prev=case.activations[i],
             )
             loss = case.mean_loss_of(i)
+            n, n_prev = case.weights[i].shape
+            shapes = {
+                (n, n): "δ δᵀ: BP4 pairs δ^[l] with a^[l−1], delta @ a_prev.T",
+                (n_prev, n_prev): "a^[l−1] (a^[l−1])ᵀ: BP4 pairs δ^[l] with a^[l−1]",
+            }
             _gradcheck(
                 label,
                 lambda w: loss(w, case.biases[i]),
@@ -190,4 +219,5 @@ def check_weight_gradient(impl) -> None:
                 [grad_w],
                 [f"w^[{i + 2}]"],
                 batch_hints(case.m),
+                shapes=shapes,
             )

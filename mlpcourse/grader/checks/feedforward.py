@@ -26,6 +26,7 @@ def check_feedforward(impl) -> None:
         result = call(
             impl.feedforward.feedforward,
             label,
+            {"matmul": "each layer takes the previous layer's activations, a^[l-1], not x"},
             weights=weights,
             biases=biases,
             x=x,
@@ -36,13 +37,28 @@ def check_feedforward(impl) -> None:
         zs, activations = result
         L = len(sizes)
         if len(zs) != L - 1 or len(activations) != L:
+            hint = ""
+            if (len(zs), len(activations)) == (L, L - 1):
+                hint = ". Likely cause: zs and activations swapped; return (zs, activations)"
+            elif len(zs) == len(activations) == L - 1:
+                hint = ". Likely cause: x is missing: activations[0] is a^[1] = x"
             raise AssertionError(
                 f"{label}: expected {L - 1} zs (layers 2..{L}) and {L} activations "
-                f"(layers 1..{L}, starting with x); got {len(zs)} and {len(activations)}"
+                f"(layers 1..{L}, starting with x); got {len(zs)} and {len(activations)}{hint}"
             )
         true_zs, true_activations = d.forward(weights, biases, x, g)
         assert_close(f"{label}: activations[0] (must be x)", activations[0], x)
         for i, (z, a) in enumerate(zip(true_zs, true_activations[1:])):
             layer = f"layer {i + 2}"
-            assert_close(f"{label}: zs[{i}] (z of {layer})", zs[i], z)
-            assert_close(f"{label}: activations[{i + 1}] (a of {layer})", activations[i + 1], a)
+            causes = {
+                f"zs[{i}] holds a = g(z), not z = w a_prev + b": a,
+                f"the bias b^[{i + 2}] is missing: z = w a_prev + b": z - biases[i],
+            }
+            assert_close(f"{label}: zs[{i}] (z of {layer})", zs[i], z, causes=causes)
+            causes = {f"g is not applied to z of {layer}: a = g(z)": z}
+            assert_close(
+                f"{label}: activations[{i + 1}] (a of {layer})",
+                activations[i + 1],
+                a,
+                causes=causes,
+            )

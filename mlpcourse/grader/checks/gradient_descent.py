@@ -28,10 +28,12 @@ def check_quadratic_cost(impl) -> None:
         value = float(number(label, value))
         expected = d.mean(d.quadratic_losses(a, y))
         causes = {2.0: "the ½ is missing"}
+        if n > 1:
+            causes[1 / n] = f"a mean over all {n} × {m} entries, not over the m = {m} examples"
         if m > 1:
             causes |= {m: "a sum instead of a mean over the batch", 2.0 * m: "a sum, and no ½"}
         for factor, cause in causes.items():
-            if np.isclose(value, factor * expected, rtol=1e-9):
+            if factor != 1 and np.isclose(value, factor * expected, rtol=1e-9):
                 raise AssertionError(
                     f"{label} is {plain(value)}, expected {plain(expected)}. Likely cause: {cause}"
                 )
@@ -80,7 +82,8 @@ def check_gd_step(impl) -> None:
             assert_array(f"{label}, element {i}", q, p.shape)
             if np.allclose(q, p + lr * g):
                 raise AssertionError(f"{label}: element {i} moved uphill, θ + α∇ instead of θ − α∇")
-            assert_close(f"{label}, element {i}", q, p - lr * g)
+            causes = {"the learning rate α is missing: θ − α∇": p - g}
+            assert_close(f"{label}, element {i}", q, p - lr * g, causes=causes)
 
 
 def _check_partition(label: str, batches, n: int, batch_size: int) -> np.ndarray:
@@ -106,8 +109,15 @@ def _check_partition(label: str, batches, n: int, batch_size: int) -> np.ndarray
             )
     order = np.concatenate([np.ravel(b) for b in batches])
     if sorted(order.tolist()) != list(range(n)):
+        hint = ""
+        if len(set(order.tolist())) < len(order):
+            hint = (
+                ". Likely cause: indices drawn with replacement; cut one permutation "
+                "(rng.permutation) into batches"
+            )
         raise AssertionError(
-            f"{label}: every index 0..{n - 1} must appear exactly once; got {order.tolist()}"
+            f"{label}: every index 0..{n - 1} must appear exactly once; "
+            f"got {order.tolist()[:20]}{hint}"
         )
     return order
 

@@ -29,6 +29,10 @@ NETWORKS = [
 ]
 
 
+#: gd_step's complaint when a step mixes up the gradients.
+SWAPPED = {"must have the same shape": "weights updated with grad_b, or biases with grad_w"}
+
+
 def _setup(impl, sizes, m, activation, seed):
     """A student Network holding the check's own parameters, and a batch (x, y).
 
@@ -139,8 +143,9 @@ def _locate(loss, params, grad_w, grad_b) -> str:
     ]
     if close[layers - 1] and close[-1] and not all(close):
         return (
-            ". The output layer's gradients are right, so BP1 and BP3/BP4 work there: "
-            "look at how δ moves back a layer (BP2) and at which z and a each layer uses"
+            ". The output layer's gradients are right, so BP1 and BP3/BP4 work there. "
+            "Likely cause: in the hidden layers, how δ moves back a layer (BP2: σ'(z), "
+            "not σ'(a)) or which z and a each layer uses"
         )
     return ""
 
@@ -182,7 +187,7 @@ def _run_on_a_large_network(impl, method: str):
     start = time.perf_counter()
     message = f"{label} did not finish within {allowed:.1f} s: "
     with time_limit(function, allowed, message + diagnosis.format(calls="many", seconds="longer")):
-        result = call(function, label, **arguments)
+        result = call(function, label, SWAPPED, **arguments)
     seconds = time.perf_counter() - start
     if calls > 2 * 10 * layers * m or seconds > allowed:
         raise AssertionError(
@@ -233,7 +238,14 @@ def check_update_mini_batch(impl) -> None:
         before = [*weights, *biases]
         gradients = numerical_gradient(_mean_loss(x, y, activation, 2), before)
         label = f"update_mini_batch(x, y, lr={lr}) on Network({sizes})"
-        call(net.update_mini_batch, label, x=x, y=y, lr=lr)
+        call(
+            net.update_mini_batch,
+            label,
+            SWAPPED,
+            x=x,
+            y=y,
+            lr=lr,
+        )
         after = [*net.weights, *net.biases]
         for name, old, new, grad in zip(_names(2), before, after, gradients):
             assert_array(f"{label}: {name}", new, old.shape)
@@ -286,13 +298,21 @@ def check_sgd(impl) -> None:
             rng=np.random.default_rng(seed),
         )
         if not isinstance(history, list) or len(history) != epochs:
-            raise AssertionError(f"{label} must return a list of {epochs} records, one per epoch")
+            hint = ""
+            if isinstance(history, list) and len(history) == 1:
+                hint = ". Likely cause: the record is kept once, after the loop, not every epoch"
+            raise AssertionError(
+                f"{label} must return a list of {epochs} records, one per epoch{hint}"
+            )
         per_epoch = -(-m // batch_size)
         if len(seen) != epochs * per_epoch:
+            hint = ""
+            if len(seen) == epochs * (m // batch_size):
+                hint = ". Likely cause: the last, smaller batch of each epoch is dropped"
             raise AssertionError(
                 f"{label}: expected {epochs} × {per_epoch} = {epochs * per_epoch} calls of "
                 f"update_mini_batch (the last batch of each epoch has {m % batch_size}); "
-                f"got {len(seen)}"
+                f"got {len(seen)}{hint}"
             )
         if any(rate != lr for _, rate in seen):
             raise AssertionError(f"{label}: update_mini_batch must get lr = {lr}")

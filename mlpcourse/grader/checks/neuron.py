@@ -8,6 +8,8 @@ from . import definitions as d
 from . import graded
 from .tools import assert_array, assert_close, call, number
 
+#: What a matrix product of the wrong shapes most often means here.
+TRANSPOSE = {"matmul": "w is a column (n, 1): wᵀx is w.T @ x"}
 #: (n inputs, m examples), with m ≠ n so that a wrong orientation shows.
 CASES = [(3, 5), (4, 1), (1, 6), (6, 2)]
 
@@ -32,7 +34,12 @@ def check_weighted_input(impl) -> None:
     for seed, (n, m) in enumerate(CASES):
         w, x, b, _ = _data(n, m, seed)
         label = f"weighted_input(w, x, b) with w {w.shape}, x {x.shape}"
-        assert_close(label, call(impl.neuron.weighted_input, label, w=w, x=x, b=b), _z(w, x, b))
+        value = call(impl.neuron.weighted_input, label, on_error=TRANSPOSE, w=w, x=x, b=b)
+        causes = {
+            "the bias b is missing: z = wᵀx + b": _z(w, x, 0.0),
+            "b subtracted: the course writes z = wᵀx + b, with b a bias": _z(w, x, -b),
+        }
+        assert_close(label, value, _z(w, x, b), causes=causes)
 
 
 @graded(1)
@@ -45,7 +52,11 @@ def check_neuron(impl) -> None:
             value = call(
                 impl.neuron.neuron, label, w=w, x=x, b=b, g=lambda z, g=g: d.elementwise(g, z)
             )
-            assert_close(label, value, d.elementwise(g, _z(w, x, b)))
+            causes = {
+                "g is not applied: a = g(z), z = wᵀx + b": _z(w, x, b),
+                "g applied to the inputs x, not to z": _z(w, d.elementwise(g, x), b),
+            }
+            assert_close(label, value, d.elementwise(g, _z(w, x, b)), causes=causes)
 
 
 @graded(1)
@@ -56,7 +67,10 @@ def check_logistic_regression(impl) -> None:
         for scale in (1.0, 400.0):
             label = f"logistic_regression(w, x, b) with w {w.shape}, x {x.shape}, |w| ~ {scale:g}"
             value = call(impl.neuron.logistic_regression, label, w=scale * w, x=x, b=b)
-            assert_close(label, value, d.elementwise(d.sigmoid, _z(scale * w, x, b)))
+            causes = {"σ(wᵀx − b): the bias is added, z = wᵀx + b": _z(scale * w, x, -b)}
+            causes = {k: d.elementwise(d.sigmoid, v) for k, v in causes.items()}
+            expected = d.elementwise(d.sigmoid, _z(scale * w, x, b))
+            assert_close(label, value, expected, causes=causes)
 
 
 @graded(3)

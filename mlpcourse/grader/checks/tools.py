@@ -9,12 +9,13 @@ from mlpcourse.grader.wording import count, plain
 from mlpcourse.runner.protocol import RemoteError, Unsupported
 
 
-def call(function, label: str, **arguments):
+def call(function, label: str, on_error: dict[str, str] | None = None, **arguments):
     """``function(**arguments)`` (positionally, in order), checking that no argument changed.
 
     ``function`` runs in the runner, on copies of the arguments; the runner
     reports which of its copies the call modified, and such a call fails.
-    ``label`` describes the call in messages. Numerical warnings (overflow,
+    ``label`` describes the call in messages; ``on_error`` maps a text of the
+    student's exception to its likely cause. Numerical warnings (overflow,
     division by zero, invalid values; underflow to 0 is fine) fail the call
     too, so that an overflow is reported where it happens.
     """
@@ -24,7 +25,12 @@ def call(function, label: str, **arguments):
     except RemoteError as error:
         if error.kind.endswith("Warning"):
             hint = ""
-            if "overflow" in error.message and "exp" in error.message:
+            if "overflow" in error.message and "cosh" in error.message:
+                hint = (
+                    ". Likely cause: cosh(z) overflows for large |z|: write tanh'(z) as "
+                    "1 − tanh²(z)"
+                )
+            elif "overflow" in error.message and "exp" in error.message:
                 hint = (
                     ". Likely cause: e^(−z) overflows for large negative z (and e^z for "
                     "large positive z): compute σ so that only e^(−|z|) is ever taken "
@@ -33,6 +39,10 @@ def call(function, label: str, **arguments):
             raise AssertionError(
                 f"{label} gave a warning: {error.kind}: {error.message}{hint}"
             ) from None
+        for text, cause in (on_error or {}).items():
+            if text in error.message:
+                error.message += f". Likely cause: {cause}"
+                break
         raise
     for index in modified:
         if 0 <= index < len(names):
@@ -63,9 +73,19 @@ def assert_array(label: str, value, shape: tuple) -> np.ndarray:
 
 
 def assert_close(
-    label: str, actual, expected, rtol: float = 1e-9, atol: float = 1e-12, where: str = ""
+    label: str,
+    actual,
+    expected,
+    rtol: float = 1e-9,
+    atol: float = 1e-12,
+    where: str = "",
+    causes: dict | None = None,
 ) -> None:
-    """``actual`` equals ``expected`` to ``rtol`` (relative) or ``atol`` (absolute)."""
+    """``actual`` equals ``expected`` to ``rtol`` (relative) or ``atol`` (absolute).
+
+    ``causes`` maps a classic mistake to the value it would give: a wrong
+    ``actual`` equal to one of them names that mistake.
+    """
     expected = np.asarray(expected, dtype=np.float64)
     if expected.ndim:
         actual = assert_array(label, actual, expected.shape)
@@ -83,8 +103,21 @@ def assert_close(
             at += f", the worst at index {index}"
         raise AssertionError(
             f"{label} is wrong{at}{where}: got {plain(actual[index])}, "
-            f"expected {plain(expected[index])}"
+            f"expected {plain(expected[index])}{likely_cause(actual, causes)}"
         )
+
+
+def likely_cause(actual, causes: dict | None) -> str:
+    """``. Likely cause: …`` for the first mistake in ``causes`` whose value ``actual`` is."""
+    for cause, value in (causes or {}).items():
+        value = np.asarray(value, dtype=np.float64)
+        if (
+            type(actual) is np.ndarray
+            and actual.shape == value.shape
+            and np.allclose(actual, value, rtol=1e-7, atol=1e-12)
+        ):
+            return f". Likely cause: {cause}"
+    return ""
 
 
 def number(label: str, value) -> np.ndarray:
