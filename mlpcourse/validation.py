@@ -5,10 +5,30 @@ value that is not an array at all) saying which argument, what was expected
 and what was given.
 """
 
+import contextlib
 from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
+
+#: True inside :func:`checked_once`: the caller has checked its arguments already.
+_checked = False
+
+
+@contextlib.contextmanager
+def checked_once():
+    """Skip the argument checks of the functions called inside.
+
+    ``Network.sgd`` checks its arguments once, then trains without checking
+    them again at every batch, where the checks would cost more time than
+    the arithmetic of a small network.
+    """
+    global _checked
+    outer, _checked = _checked, True
+    try:
+        yield
+    finally:
+        _checked = outer
 
 
 def _shape(value) -> tuple:
@@ -20,6 +40,8 @@ def _shape(value) -> tuple:
 
 def require_matrix(name: str, value, rows: int | None = None, cols: int | None = None) -> None:
     """``value`` is a 2-d array with ``rows`` rows and ``cols`` columns (None: any)."""
+    if _checked:
+        return
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be a numpy array; got {type(value).__name__}")
     expected = f"({'any' if rows is None else rows}, {'any' if cols is None else cols})"
@@ -39,6 +61,8 @@ def require_column(name: str, value) -> None:
 
 def require_scalar(name: str, value) -> None:
     """``value`` is a single real number (a float, an int or a 0-d array)."""
+    if _checked:
+        return
     if isinstance(value, (bool, np.bool_)) or not (
         isinstance(value, Real) or (isinstance(value, np.ndarray) and value.shape == ())
     ):
@@ -55,6 +79,8 @@ def require_positive_int(name: str, value) -> None:
 
 def require_same_shape(name_a: str, a, name_b: str, b) -> None:
     """``a`` and ``b`` are arrays of the same shape."""
+    if _checked:
+        return
     for name, value in ((name_a, a), (name_b, b)):
         if not isinstance(value, np.ndarray):
             raise TypeError(f"{name} must be a numpy array; got {type(value).__name__}")
@@ -69,6 +95,8 @@ def require_layers(weights: Sequence, biases: Sequence, x) -> None:
 
     w^[l] is (n_l, n_{l-1}) and b^[l] is (n_l, 1), layer 2 first; x is (n_1, m).
     """
+    if _checked:
+        return
     if len(weights) != len(biases):
         raise ValueError(
             f"weights and biases must list the same layers; got {len(weights)} and {len(biases)}"

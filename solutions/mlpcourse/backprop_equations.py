@@ -49,7 +49,8 @@ def bias_gradient(delta: NDArray) -> NDArray[np.float64]:
     """
     require_matrix("delta", delta)
     ### BEGIN SOLUTION
-    return np.mean(delta, axis=1, keepdims=True)
+    m = delta.shape[1]
+    return delta.sum(axis=1, keepdims=True) / m
     ### END SOLUTION
 
 

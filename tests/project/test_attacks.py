@@ -314,7 +314,7 @@ FILE_SYSTEM_WALK = (
     """
 import os, time
 found = []
-deadline = time.monotonic() + 2.5
+deadline = time.monotonic() + 1.5
 for directory, subdirectories, files in os.walk("/"):
     if directory in ("/proc", "/sys", "/dev") or time.monotonic() > deadline:
         subdirectories[:] = []
