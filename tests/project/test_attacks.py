@@ -114,7 +114,7 @@ def hidden_marker() -> str:
 
 #: Run what was found: a text holding the reference's sigmoid is executed and called.
 STEAL_TAIL = """
-needle = "e / (1.0" + " + e)"
+needle = "np.exp(np.minimum(z, 0" + ".0))"  # the reference's σ, not this file's
 for source in found:
     if isinstance(source, bytes):
         source = source.decode("utf-8", "replace")
@@ -314,7 +314,7 @@ FILE_SYSTEM_WALK = (
     """
 import os, time
 found = []
-deadline = time.monotonic() + 1.5
+deadline = time.monotonic() + 2.5
 for directory, subdirectories, files in os.walk("/"):
     if directory in ("/proc", "/sys", "/dev") or time.monotonic() > deadline:
         subdirectories[:] = []
