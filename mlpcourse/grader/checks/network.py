@@ -337,13 +337,7 @@ def check_sgd(impl) -> None:
             lr=lr,
             rng=np.random.default_rng(seed),
         )
-        if not isinstance(history, list) or len(history) != epochs:
-            hint = ""
-            if isinstance(history, list) and len(history) == 1:
-                hint = ". Likely cause: the record is kept once, after the loop, not every epoch"
-            raise AssertionError(
-                f"{label} must return a list of {epochs} records, one per epoch{hint}"
-            )
+        _check_history(label, history, epochs)
         per_epoch = -(-m // batch_size)
         if len(seen) != epochs * per_epoch:
             hint = ""
@@ -382,6 +376,15 @@ def check_sgd(impl) -> None:
     _check_records(impl)
 
 
+def _check_history(label: str, history, epochs: int) -> None:
+    """``sgd`` returns one record per epoch."""
+    if not isinstance(history, list) or len(history) != epochs:
+        hint = ""
+        if isinstance(history, list) and len(history) == 1:
+            hint = ". Likely cause: the record is kept once, after the loop, not every epoch"
+        raise AssertionError(f"{label} must return a list of {epochs} records, one per epoch{hint}")
+
+
 def _check_records(impl) -> None:
     """Each epoch's record holds the cost and accuracy of the parameters after that epoch.
 
@@ -415,8 +418,7 @@ def _check_records(impl) -> None:
         rng=np.random.default_rng(3),
         test=(x_test, labels_test),
     )
-    if not isinstance(history, list) or len(history) != epochs:
-        raise AssertionError(f"{label} must return a list of {epochs} records, one per epoch")
+    _check_history(label, history, epochs)
     per_epoch = -(-m // batch_size)
     for e, record in enumerate(history):
         if not isinstance(record, dict) or not {"epoch", "cost", "accuracy"} <= set(record):
