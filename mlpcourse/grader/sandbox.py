@@ -199,7 +199,10 @@ def _pids_cgroup(limit: int) -> Path | None:
     return None
 
 
-def _user_processes() -> int:
+def _user_processes() -> int | None:
+    """How many processes this user runs (None where there is no /proc, as on macOS)."""
+    if not os.path.isdir("/proc"):
+        return None
     uid, count = os.getuid(), 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -226,7 +229,8 @@ class Runner:
         command = [*prefix, sys.executable, "-I", "-c", BOOT, lib, folder]
         command += [str(runner_reads), str(runner_writes)]
         self.cgroup = _pids_cgroup(limits.processes) if sandbox else None
-        nproc = None if os.geteuid() == 0 else _user_processes() + limits.processes
+        running = None if os.geteuid() == 0 else _user_processes()
+        nproc = None if running is None else running + limits.processes
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -295,16 +299,21 @@ def _apply_limits(limits: Limits, cgroup: Path | None, nproc: int | None):
             (cgroup / "cgroup.procs").write_text(str(os.getpid()))
         memory = limits.memory_mb << 20
         cpu = int(limits.timeout) + 5
-        for name, value in (
+        wanted = [
             (resource.RLIMIT_AS, memory),
             (resource.RLIMIT_CPU, cpu),
             (resource.RLIMIT_FSIZE, limits.disk_mb << 20),
             (resource.RLIMIT_NOFILE, 256),
             (resource.RLIMIT_CORE, 0),
-        ):
-            resource.setrlimit(name, (value, value))
+        ]
         if nproc is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            wanted.append((resource.RLIMIT_NPROC, nproc))
+        for name, value in wanted:
+            try:
+                resource.setrlimit(name, (value, value))
+            except (OSError, ValueError):  # a limit this system will not set (macOS: AS)
+                if os.geteuid() == 0 or sys.platform == "linux":
+                    raise
 
     return apply
 
