@@ -55,15 +55,15 @@ def gd_step(
     raise NotImplementedError("write gd_step in mlpcourse/gradient_descent.py")
 
 
-def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[NDArray[np.intp]]:
-    """Split the indices 0, ..., n−1 into mini-batches, in a random order.
+def minibatches(m: int, batch_size: int, rng: np.random.Generator) -> list[NDArray[np.intp]]:
+    """Split the indices 0, ..., m−1 into mini-batches, in a random order.
 
-    Draw one random permutation of the n indices from ``rng`` and cut it, in
+    Draw one random permutation of the m indices from ``rng`` and cut it, in
     order, into pieces of ``batch_size``: every index appears exactly once,
     and every batch has ``batch_size`` indices except the last, which may be
-    smaller. Example: n=5, batch_size=2 might give [3, 0], [4, 2], [1].
+    smaller. Example: m=5, batch_size=2 might give [3, 0], [4, 2], [1].
     """
-    require_positive_int("n", n)
+    require_positive_int("m", m)
     require_positive_int("batch_size", batch_size)
     # YOUR CODE HERE
     raise NotImplementedError("write minibatches in mlpcourse/gradient_descent.py")

@@ -239,7 +239,7 @@ MISTAKES = {
             bug=Variant(
                 "gradient_descent::minibatches",
                 "minibatches",
-                "order = rng.permutation(n)\nreturn [order[i : i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]",
+                "order = rng.permutation(m)\nreturn [order[i : i + batch_size] for i in range(0, m - batch_size + 1, batch_size)]",
                 "",
             ),
         ),

@@ -86,20 +86,20 @@ def check_gd_step(impl) -> None:
             assert_close(f"{label}, element {i}", q, p - lr * g, causes=causes)
 
 
-def _check_partition(label: str, batches, n: int, batch_size: int) -> np.ndarray:
+def _check_partition(label: str, batches, m: int, batch_size: int) -> np.ndarray:
     if not isinstance(batches, (list, tuple)):
         raise AssertionError(
             f"{label} must return a list of index arrays; got {type(batches).__name__}"
         )
     sizes = [int(np.size(b)) for b in batches]
-    expected = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+    expected = [batch_size] * (m // batch_size) + ([m % batch_size] if m % batch_size else [])
     if sizes != expected:
         hint = ""
-        if n % batch_size and sizes == expected[:-1]:
+        if m % batch_size and sizes == expected[:-1]:
             hint = (
                 ". Likely cause: the last, smaller batch is dropped; keep it (every example once)"
             )
-        elif sizes == [batch_size] * len(sizes) and sum(sizes) > n:
+        elif sizes == [batch_size] * len(sizes) and sum(sizes) > m:
             hint = ". Likely cause: the last batch is padded or wraps around; let it be smaller"
         raise AssertionError(f"{label}: batch sizes must be {expected}; got {sizes}{hint}")
     for b in batches:
@@ -108,7 +108,7 @@ def _check_partition(label: str, batches, n: int, batch_size: int) -> np.ndarray
                 f"{label}: batches must hold integer indices; got {np.asarray(b).dtype}"
             )
     order = np.concatenate([np.ravel(b) for b in batches])
-    if sorted(order.tolist()) != list(range(n)):
+    if sorted(order.tolist()) != list(range(m)):
         hint = ""
         if len(set(order.tolist())) < len(order):
             hint = (
@@ -116,7 +116,7 @@ def _check_partition(label: str, batches, n: int, batch_size: int) -> np.ndarray
                 "(rng.permutation) into batches"
             )
         raise AssertionError(
-            f"{label}: every index 0..{n - 1} must appear exactly once; "
+            f"{label}: every index 0..{m - 1} must appear exactly once; "
             f"got {order.tolist()[:20]}{hint}"
         )
     return order
@@ -126,12 +126,12 @@ def _check_partition(label: str, batches, n: int, batch_size: int) -> np.ndarray
 def check_minibatches(impl) -> None:
     """Every index once, batches of batch_size with a smaller last one, shuffled by rng."""
     minibatches = impl.gradient_descent.minibatches
-    for n, batch_size in ((10, 3), (12, 4), (5, 7), (1, 1), (40, 40)):
-        label = f"minibatches({n}, {batch_size}, rng)"
+    for m, batch_size in ((10, 3), (12, 4), (5, 7), (1, 1), (40, 40)):
+        label = f"minibatches({m}, {batch_size}, rng)"
         _check_partition(
             label,
-            call(minibatches, label, n=n, batch_size=batch_size, rng=np.random.default_rng(0)),
-            n,
+            call(minibatches, label, m=m, batch_size=batch_size, rng=np.random.default_rng(0)),
+            m,
             batch_size,
         )
     label = "minibatches(50, 8, rng)"

@@ -107,14 +107,14 @@ ALTERNATIVES = [
     A(
         "gradient_descent::minibatches",
         "minibatches",
-        "order = np.arange(n)\nrng.shuffle(order)\nreturn [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "order = np.arange(m)\nrng.shuffle(order)\nreturn [order[k : k + batch_size] for k in range(0, m, batch_size)]",
         "shuffle in place",
     ),
     A(
         "gradient_descent::minibatches",
         "minibatches",
-        "order = rng.choice(n, size=n, replace=False)\n"
-        "return np.split(order, range(batch_size, n, batch_size))",
+        "order = rng.choice(m, size=m, replace=False)\n"
+        "return np.split(order, range(batch_size, m, batch_size))",
         "choice and split",
     ),
     A(

@@ -195,35 +195,35 @@ BUGS = [
     B(
         "gradient_descent::minibatches",
         "minibatches",
-        "order = np.arange(n)\nreturn [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "order = np.arange(m)\nreturn [order[k : k + batch_size] for k in range(0, m, batch_size)]",
         "no shuffle",
     ),
     B(
         "gradient_descent::minibatches",
         "minibatches",
-        "order = rng.permutation(n)\n"
-        "return [order[k : k + batch_size] for k in range(0, n - batch_size + 1, batch_size)]",
+        "order = rng.permutation(m)\n"
+        "return [order[k : k + batch_size] for k in range(0, m - batch_size + 1, batch_size)]",
         "drops the last partial batch",
     ),
     B(
         "gradient_descent::minibatches",
         "minibatches",
-        "order = np.random.permutation(n)\n"
-        "return [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "order = np.random.permutation(m)\n"
+        "return [order[k : k + batch_size] for k in range(0, m, batch_size)]",
         "global random state",
     ),
     B(
         "gradient_descent::minibatches",
         "minibatches",
-        "order = rng.integers(0, n, n)\n"
-        "return [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "order = rng.integers(0, m, m)\n"
+        "return [order[k : k + batch_size] for k in range(0, m, batch_size)]",
         "with replacement",
     ),
     B(
         "gradient_descent::minibatches",
         "minibatches",
-        "order = np.random.default_rng(0).permutation(n)\n"
-        "return [order[k : k + batch_size] for k in range(0, n, batch_size)]",
+        "order = np.random.default_rng(0).permutation(m)\n"
+        "return [order[k : k + batch_size] for k in range(0, m, batch_size)]",
         "fixed seed",
     ),
     # 05 the four equations
