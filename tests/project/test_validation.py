@@ -33,7 +33,7 @@ ref = load("reference")
         ),
         (
             lambda: ref.gradient_descent.minibatches(0, 2, np.random.default_rng()),
-            r"n must be a positive integer; got 0",
+            r"m must be a positive integer; got 0",
         ),
         (
             lambda: ref.backprop_equations.hidden_error(
