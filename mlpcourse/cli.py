@@ -91,6 +91,11 @@ def next_step(report: dict, everything: bool) -> str:
     culprit = next((t for t in failed if not t.get("waiting_on")), failed[0])
     module, _, function = culprit["functions"][0].removeprefix("mlpcourse.").partition(".")
     chapter = culprit["chapter"]
+    if culprit["message"].startswith(f"importing mlpcourse/{module}.py failed"):
+        return (
+            f"Next: make mlpcourse/{module}.py import again (the error above says where); "
+            f"then run `mlpcourse check {chapter[:2]}`."
+        )
     verb = "write" if "NotImplementedError" in culprit["message"] else "fix"
     notebook = next((ROOT / "exercises" / chapter).glob("*.ipynb"), None)
     where = f", and its notebook {notebook.relative_to(ROOT)}" if notebook else ""

@@ -341,17 +341,19 @@ def explain_waiting(result: dict, outcome: dict, called: dict[str, set[str]]) ->
             continue
         root = CHECK_OF[waits[-1]]
         why = outcome[root][1]
+        culprit = waits[-1].rpartition(".")[2]
+        fix = f"fix {culprit} first"
         if "NotImplementedError" in why:
             state = "is not written yet"
         elif "does not import" in why or why.startswith("importing mlpcourse/"):
-            state = f"is in a file that does not import (mlpcourse/{waits[-1].split('.')[0]}.py)"
+            file = f"mlpcourse/{waits[-1].split('.')[0]}.py"
+            state, fix = f"is in {file}, which does not import", f"fix {file} first"
         else:
             state = "fails its own check"
         function = test["functions"][0].removeprefix("mlpcourse.").partition(".")[2]
         path = " → ".join(shown_name(n) for n in waits)
         test["message"] = (
-            f"{function} is not checked yet: it calls your {path}, which {state}; "
-            f"fix {waits[-1].rpartition('.')[2]} first"
+            f"{function} is not checked yet: it calls your {path}, which {state}; {fix}"
         )
         test["waiting_on"] = [*reversed(waits)]
 
