@@ -496,6 +496,17 @@ PEER = "import gc\nfrom mlpcourse.runner.serve import RunnerPeer\n" + (
 )
 
 
+def _sgd(tail: str) -> str:
+    """The reference's sgd body with ``tail`` run after it."""
+    return (
+        "m = x.shape[1]\n"
+        "for epoch in range(1, epochs + 1):\n"
+        "    for batch in minibatches(m, batch_size, rng):\n"
+        "        self.update_mini_batch(x[:, batch], y[:, batch], lr)\n"
+        "    history.append(self.epoch_record(epoch, x, y, test))\n" + tail
+    )
+
+
 @dataclass(frozen=True)
 class Forgery:
     check: str  # the attacked check
@@ -598,6 +609,23 @@ FORGERIES = {
             "protocol.Peer.send = _forged\n"
         ),
         expect=f"{NOT_AN_ARRAY}; got float",
+    ),
+    "sgd trains by itself when it sees test data, with records to match": Forgery(
+        "network::sgd",
+        "m = x.shape[1]\n"
+        "for epoch in range(1, epochs + 1):\n"
+        "    for batch in minibatches(m, batch_size, rng):\n"
+        "        if test is None:\n"
+        "            self.update_mini_batch(x[:, batch], y[:, batch], lr)\n"
+        "        else:  # the records check: step here, out of the grader's sight\n"
+        "            self.weights = [w * 0.99 for w in self.weights]\n"
+        "    history.append(self.epoch_record(epoch, x, y, test))",
+        expect="calls of update_mini_batch, one per batch",
+    ),
+    "sgd's records copied from the first epoch": Forgery(
+        "network::sgd",
+        _sgd("history = [dict(history[0], epoch=k + 1) for k in range(len(history))]"),
+        expect="the cost of record 2",
     ),
     "bubblewrap's stderr blamed for the failure": Forgery(
         "activations::sigmoid",
@@ -1007,6 +1035,14 @@ HARM = {
         "    open({csv!r}, 'w').write('student,total\\nada,0\\neve,1000\\n')\n"
         "except OSError:\n    pass\n"
     ),
+    "forge the resume manifest of a class run": _harm(
+        "import json, os\n"
+        "for path in ({grades!r} + '/.resume', './grades/.resume', '/tmp/grades/.resume'):\n"
+        "    try:\n"
+        "        os.makedirs(os.path.dirname(path), exist_ok=True)\n"
+        "        json.dump({{'ada': 'forged', 'eve': 'forged'}}, open(path, 'w'))\n"
+        "    except OSError:\n        pass\n"
+    ),
     "a FIFO in place of a module": None,  # eve's activations.py is a FIFO
 }
 
@@ -1322,17 +1358,6 @@ class Denial:
     body: str  # the attacked function's body
     expect: str | tuple[str, ...] | None  # in the message (None: the check passes all the same)
     check: str = "activations::sigmoid"
-
-
-def _sgd(tail: str) -> str:
-    """The reference's sgd body with ``tail`` run after it."""
-    return (
-        "m = x.shape[1]\n"
-        "for epoch in range(1, epochs + 1):\n"
-        "    for batch in minibatches(m, batch_size, rng):\n"
-        "        self.update_mini_batch(x[:, batch], y[:, batch], lr)\n"
-        "    history.append(self.epoch_record(epoch, x, y, test))\n" + tail
-    )
 
 
 DENIALS = {

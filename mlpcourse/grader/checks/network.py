@@ -420,6 +420,11 @@ def _check_records(impl) -> None:
     )
     _check_history(label, history, epochs)
     per_epoch = -(-m // batch_size)
+    if len(ended) != epochs * per_epoch:
+        raise AssertionError(
+            f"{label}: expected {epochs * per_epoch} calls of update_mini_batch, one per batch; "
+            f"got {len(ended)}"
+        )
     for e, record in enumerate(history):
         if not isinstance(record, dict) or not {"epoch", "cost", "accuracy"} <= set(record):
             raise AssertionError(
