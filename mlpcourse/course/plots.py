@@ -17,6 +17,8 @@ from matplotlib.figure import Figure
 
 #: One colour per curve, in order (matplotlib's default cycle, colour-blind safe enough).
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+#: ``show_images``: the width of one image's cell, in inches, and its title's font size.
+IMAGE_WIDTH_INCHES, IMAGE_TITLE_POINTS = 1.25, 11
 
 
 def _style(ax, title: str | None = None, xlabel: str | None = None, ylabel: str | None = None):
@@ -135,6 +137,112 @@ def draw_network(sizes: Sequence[int], title: str = "", max_drawn: int = 10) -> 
     return fig
 
 
+def draw_layer_graph() -> Figure:
+    """The computational graph of one layer l, forward (black) and backward (red).
+
+    Forward: a^[l-1], w^[l] and b^[l] make z^[l] = w^[l] a^[l-1] + b^[l], then
+    a^[l] = σ(z^[l]), which the rest of the network turns into the loss 𝓛.
+    Backward, each red edge carries a derivative of 𝓛 and is labelled with the
+    equation that computes it: BP1 or BP2 for δ^[l], BP3 and BP4 for the
+    gradients, and (w^[l])^T δ^[l] on its way to BP2 of layer l-1.
+    """
+    from matplotlib.patches import FancyArrowPatch
+
+    nodes = {
+        "a_prev": ((0.0, 0.0), r"$a^{[l-1]}$", COLORS[2]),
+        "w": ((2.4, 1.6), r"$w^{[l]}$", COLORS[4]),
+        "b": ((2.4, -1.6), r"$b^{[l]}$", COLORS[4]),
+        "z": ((4.2, 0.0), r"$z^{[l]} = w^{[l]} a^{[l-1]} + b^{[l]}$", COLORS[0]),
+        "a": ((7.3, 0.0), r"$a^{[l]} = \sigma(z^{[l]})$", COLORS[0]),
+        "loss": ((10.0, 0.0), r"$\mathcal{L}$", COLORS[3]),
+    }
+    fig, ax = plt.subplots(figsize=(9.0, 4.6))
+    for (x, y), label, color in nodes.values():
+        ax.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=12,
+            zorder=3,
+            bbox={
+                "boxstyle": "round,pad=0.4",
+                "facecolor": "white",
+                "edgecolor": color,
+                "linewidth": 2,
+            },
+        )
+
+    def edge(start, end, color, rad=0.0, style="-|>", dashed=False, shrink=30):
+        ax.add_patch(
+            FancyArrowPatch(
+                nodes[start][0],
+                nodes[end][0],
+                arrowstyle=style,
+                mutation_scale=16,
+                connectionstyle=f"arc3,rad={rad}",
+                color=color,
+                lw=1.6,
+                zorder=2,
+                linestyle="--" if dashed else "-",
+                shrinkA=shrink,
+                shrinkB=shrink,
+            )
+        )
+
+    for start, end in (("a_prev", "z"), ("w", "z"), ("b", "z"), ("z", "a"), ("a", "loss")):
+        edge(start, end, "black")
+    back = COLORS[3]
+    for start, end, rad in (
+        ("loss", "a", 0.45),
+        ("a", "z", 0.45),
+        ("z", "w", 0.35),
+        ("z", "b", -0.35),
+        ("z", "a_prev", 0.45),
+    ):
+        edge(start, end, back, rad=rad, dashed=True)
+    labels = (
+        ((8.65, 1.05), "BP1 at the output: $\\nabla_a \\mathcal{L}$\nelse from layer $l{+}1$"),
+        (
+            (5.75, 1.15),
+            "BP1/BP2: $\\delta^{[l]} = \\partial \\mathcal{L} / \\partial a^{[l]}"
+            " \\odot \\sigma'(z^{[l]})$",
+        ),
+        (
+            (4.15, 1.95),
+            "BP4: $\\partial \\mathcal{L} / \\partial w^{[l]} = \\delta^{[l]} (a^{[l-1]})^T$",
+        ),
+        ((4.0, -1.8), "BP3: $\\partial \\mathcal{L} / \\partial b^{[l]} = \\delta^{[l]}$"),
+        ((0.55, 1.15), "$(w^{[l]})^T \\delta^{[l]}$:\non to BP2 of layer $l{-}1$"),
+    )
+    for (x, y), text in labels:
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=10,
+            color=back,
+            zorder=4,
+            bbox={
+                "boxstyle": "round,pad=0.2",
+                "facecolor": "white",
+                "edgecolor": "none",
+                "alpha": 0.9,
+            },
+        )
+    ax.plot([], [], color="black", label="forward: values")
+    ax.plot([], [], color=back, linestyle="--", label="backward: derivatives of $\\mathcal{L}$")
+    ax.legend(loc="lower right", fontsize=10, frameon=False)
+    ax.set_xlim(-0.8, 10.6)
+    ax.set_ylim(-2.5, 2.4)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def plot_loss_surface(
     loss: Callable[[np.ndarray, np.ndarray], np.ndarray],
     trajectories: Mapping[str, np.ndarray],
@@ -171,13 +279,17 @@ def plot_curves(
     ylabel: str,
     title: str = "",
     logy: bool = False,
+    logx: bool = False,
+    marker: str = "",
 ) -> Figure:
     """Several curves on one set of axes: ``curves`` maps a label to (x, y)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for k, (label, (xs, ys)) in enumerate(curves.items()):
-        ax.plot(xs, ys, color=COLORS[k % len(COLORS)], lw=1.6, label=label)
+        ax.plot(xs, ys, color=COLORS[k % len(COLORS)], lw=1.6, marker=marker, label=label)
     if logy:
         ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
     ax.legend()
     _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
     fig.tight_layout()
@@ -225,21 +337,24 @@ def plot_learning_curves(history: Sequence[Mapping], title: str = "") -> Figure:
 
 
 def show_images(
-    images: np.ndarray, titles: Sequence[str], columns: int = 8, shape: tuple[int, int] = (8, 8)
+    images: np.ndarray, titles: Sequence[str], columns: int = 6, shape: tuple[int, int] = (8, 8)
 ) -> Figure:
-    """Small grey images in a grid, each with a title (at most 4 × ``columns``).
+    """Small grey images in a grid, each with a title of up to two short lines.
 
     ``images`` holds one image per row, either flattened (k, 64) or (k, 8, 8).
+    Six columns keep the titles readable at the page's width, and on a phone.
     """
     images = np.asarray(images, dtype=float).reshape(-1, *shape)
     count = len(images)
     rows = max(1, -(-count // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(IMAGE_WIDTH_INCHES * columns, 1.6 * rows), squeeze=False
+    )
     for ax in axes.ravel():
         ax.axis("off")
     for ax, image, title in zip(axes.ravel(), images, titles):
         ax.imshow(image, cmap="gray_r", interpolation="nearest")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=IMAGE_TITLE_POINTS)
     fig.tight_layout()
     return fig
 

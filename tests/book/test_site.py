@@ -134,7 +134,8 @@ def server(site):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def playwright():
+    """Playwright, once per module: it cannot run twice at a time in one thread."""
     if not CHROMIUM.is_file():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}: the browser test needs Debian's "
@@ -145,17 +146,23 @@ def browser(tmp_path_factory):
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("playwright is not installed: pip install -r requirements.txt", pytrace=False)
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright, tmp_path_factory):
+    """Chromium on a desktop screen, 1280 × 900."""
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        yield context
-        context.close()
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        viewport={"width": 1280, "height": 900},
+    )
+    yield context
+    context.close()
 
 
 def test_every_page_in_chromium(site, server, browser):
@@ -209,3 +216,203 @@ def test_every_page_in_chromium(site, server, browser):
     assert not problems, "\n".join(problems)
     assert checked_math >= 7, f"only {checked_math} pages with math were found"
     assert (ARTIFACTS / "book-chapter.png").is_file(), f"no screenshot of {SCREENSHOT_PAGE}"
+
+
+# --- The site's polish: titles, footer, alt text, one search box, phones ---------------
+
+BOOK_TITLE = "Neural Networks and Backpropagation"
+CHAPTER_PAGES = [
+    f"book/{name}.html"
+    for name in (
+        "01-neuron",
+        "02-activations",
+        "03-feedforward",
+        "04-gradient-descent",
+        "05-backprop-equations",
+        "06-backprop-algorithm",
+    )
+]
+# An alt text that is a file name or a hash says nothing to a reader who cannot see the image.
+MEANINGLESS_ALT = re.compile(r"^[0-9a-f]{16,}|\.(png|jpe?g|svg|gif)$|^(image|figure|plot)$", re.I)
+
+
+def soup_of(site: Path, name: str) -> BeautifulSoup:
+    return BeautifulSoup((site / name).read_text(), "html.parser")
+
+
+def test_page_titles_do_not_repeat_the_book_name(site):
+    """A browser tab reads "Page — Book", never "Book — Book"."""
+    repeated = []
+    for page in pages(site):
+        title = soup_of(site, page.relative_to(site).as_posix()).title
+        if title is not None and title.get_text().count(BOOK_TITLE) > 1:
+            repeated.append(f"{page.relative_to(site)}: {title.get_text()!r}")
+    assert not repeated, "page titles that repeat the book's name:\n" + "\n".join(repeated)
+
+
+def test_footer_names_the_course(site):
+    """Every chapter's footer names the course, not the package as an author."""
+    for name in ["book/intro.html", *CHAPTER_PAGES]:
+        footer = soup_of(site, name).select_one("footer.bd-footer-content")
+        assert footer is not None, f"{name}: no footer"
+        text = " ".join(footer.get_text(" ").split())
+        assert BOOK_TITLE in text, f"{name}: the footer does not name the course: {text!r}"
+        assert not text.startswith("By "), f"{name}: the footer still reads {text!r}"
+
+
+def test_every_figure_has_a_descriptive_alt_text(site):
+    """Each image of the book has alt text of a sentence or more, not a hash or file name."""
+    bad, seen = [], 0
+    for page in pages(site):
+        for image in BeautifulSoup(page.read_text(), "html.parser").find_all("img"):
+            if "/_static/" in image.get("src", ""):
+                continue  # the theme's own icons
+            seen += 1
+            alt = (image.get("alt") or "").strip()
+            if len(alt.split()) < 8 or MEANINGLESS_ALT.search(alt):
+                bad.append(f"{page.relative_to(site)}: {image.get('src')}: alt={alt!r}")
+    assert seen >= 16, f"only {seen} figures found in the book"
+    assert not bad, "figures without a descriptive alt text:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize(
+    "page, figure",
+    [
+        ("book/05-backprop-equations.html", "fig-layer-graph"),
+        ("book/06-backprop-algorithm.html", "fig-gradient-cost"),
+        ("book/06-backprop-algorithm.html", "fig-learning-rates"),
+        ("book/06-backprop-algorithm.html", "fig-cross-entropy"),
+    ],
+)
+def test_new_figures_are_drawn_with_a_caption(site, page, figure):
+    """The computational graph, the cost of a gradient and the pitfalls are figures of the book."""
+    node = soup_of(site, page).find(id=figure)
+    assert node is not None, f"{page}: no figure #{figure}"
+    image = node.find("img")
+    assert image is not None and (site / "book" / image["src"]).is_file(), f"#{figure}: no image"
+    assert node.find("figcaption"), f"#{figure}: no caption"
+
+
+def test_paper_exercises_with_folded_solutions(site):
+    """At least three exercises on paper per chapter, 18 in all, and 12 solutions in dropdowns."""
+    exercises, solutions, per_chapter = set(), 0, {}
+    for name in CHAPTER_PAGES:
+        soup = soup_of(site, name)
+        heading = soup.find(id="exercises-on-paper")
+        assert heading is not None, f"{name}: no section 'Exercises on paper'"
+        found = heading.select("div.exercise")
+        per_chapter[name] = len(found)
+        exercises |= {f"{name}#{node['id']}" for node in found}
+        for solution in heading.select("div.solution"):
+            assert "dropdown" in solution["class"], f"{name}: a solution is not folded"
+            target = solution.select_one("p.admonition-title a")["href"]
+            assert f"{name}{target}" in exercises, f"{name}: a solution of no exercise ({target})"
+            solutions += 1
+    thin = {name: count for name, count in per_chapter.items() if count < 3}
+    assert not thin, f"chapters with fewer than 3 exercises on paper: {thin}"
+    assert len(exercises) >= 18, f"{len(exercises)} exercises on paper, expected 18 or more"
+    assert solutions >= 12, f"{solutions} folded solutions, expected 12 or more"
+
+
+def test_a_solution_unfolds_on_click(site, server, browser):
+    """A solution is hidden until the student clicks it open."""
+    page = browser.new_page()
+    page.goto(f"{server}/book/02-activations.html", wait_until="load")
+    solution = page.locator("div.solution.dropdown").first
+    body = solution.locator("section").first
+    assert not body.is_visible(), "the solution is shown before the student asks for it"
+    solution.locator("button.toggle-button").click()
+    body.wait_for(state="visible", timeout=5000)
+    assert "product rule" in body.inner_text()
+    page.close()
+
+
+def test_the_misclassified_digits_are_readable(site, server, browser):
+    """Figure 6.4's digit titles are at least 10 CSS pixels high at the page's width."""
+    from mlpcourse.course.plots import IMAGE_TITLE_POINTS, IMAGE_WIDTH_INCHES
+
+    page = browser.new_page()
+    page.goto(f"{server}/book/06-backprop-algorithm.html", wait_until="load")
+    width = page.locator("#fig-misclassified img").evaluate("img => img.width")
+    page.close()
+    columns = 6  # show_images' default, used by the chapter
+    title_pixels = IMAGE_TITLE_POINTS / 72 * width / (IMAGE_WIDTH_INCHES * columns)
+    assert title_pixels >= 10, f"figure 6.4 is drawn {width} px wide: titles {title_pixels:.1f} px"
+
+
+# Runs in the page: what a reader would see of the page's width and of its search boxes.
+MEASURE_LAYOUT = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const shown = (e) => {
+    const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+    return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none";
+  };
+  const viewport = document.documentElement.clientWidth;
+  const clipped = (e) => {
+    for (let p = e.parentElement; p; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const sticking_out = Array.from(document.querySelectorAll("body *"))
+    .filter((e) => shown(e) && !clipped(e) && e.getBoundingClientRect().right > viewport + 1)
+    .slice(0, 3)
+    .map((e) => `<${e.tagName.toLowerCase()} class="${e.className}">`);
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    viewport,
+    stickingOut: sticking_out,
+    searchBoxes: Array.from(
+      document.querySelectorAll(".search-button-field, button.search-button, input[type=search]")
+    ).filter(shown).length,
+  };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def phone(playwright):
+    """Chromium emulating a phone 390 CSS pixels wide (touch, mobile viewport)."""
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+    )
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    )
+    yield context
+    browser.close()
+
+
+def _layout(context, server: str, name: str) -> dict:
+    page = context.new_page()
+    page.goto(f"{server}/{name}", wait_until="load")
+    facts = page.evaluate(MEASURE_LAYOUT)
+    page.close()
+    return facts
+
+
+def test_no_page_scrolls_sideways_on_a_phone(site, server, phone):
+    """On a 390-pixel-wide phone no page is wider than the screen."""
+    wide = []
+    for path in pages(site):
+        name = path.relative_to(site).as_posix()
+        if name == "index.html":
+            continue
+        facts = _layout(phone, server, name)
+        if facts["scrollWidth"] > facts["viewport"]:
+            wide.append(f"{name}: {facts['scrollWidth']} px wide; {facts['stickingOut']}")
+    assert not wide, "pages wider than a 390-pixel phone:\n" + "\n".join(wide)
+
+
+def test_one_search_box_on_a_phone_and_on_a_desktop(site, server, browser, phone):
+    """Exactly one search box (or button) shows, whatever the width of the screen."""
+    for name in ("book/intro.html", "book/05-backprop-equations.html"):
+        for label, context in (("desktop", browser), ("phone", phone)):
+            count = _layout(context, server, name)["searchBoxes"]
+            assert count == 1, f"{name} on a {label}: {count} search boxes"
