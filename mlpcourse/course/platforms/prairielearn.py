@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = args.root / "results" / "results.json"
     try:
-        report, isolation, problems = grade_upload(args.root / "student", args.runner_user)
+        report, isolation, problems = grade_upload(
+            args.root / "student", args.runner_user, strict=True
+        )
         if problems:
             outcome = not_gradable("The upload cannot be graded: " + " ".join(problems))
         else:

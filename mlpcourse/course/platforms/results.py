@@ -22,15 +22,20 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
-def grade_upload(upload: Path, runner_user: str | None) -> tuple[dict, str, list[str]]:
+def grade_upload(
+    upload: Path, runner_user: str | None, strict: bool = False
+) -> tuple[dict | None, str, list[str]]:
     """Grade what was uploaded to ``upload``: ``(report, isolation in words, problems)``.
 
+    ``strict``: an upload with problems is not graded (the report is None).
     Raises :class:`~mlpcourse.grader.sandbox.SandboxUnavailable` when neither
     bubblewrap nor ``runner_user`` can run student code here.
     """
     isolation = choose_isolation(runner_user)
     with tempfile.TemporaryDirectory(prefix="mlpcourse-upload-") as private:
         problems = gather(upload, Path(private))
+        if strict and problems:
+            return None, describe_isolation(isolation), problems
         report = grade(Path(private), sandbox=isolation)
     print(f"isolation: {describe_isolation(isolation)}", file=sys.stderr)
     return report, describe_isolation(isolation), problems
