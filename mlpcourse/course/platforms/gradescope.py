@@ -29,7 +29,7 @@ SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, to build the autograder image (Ubuntu 24.04 base image:
 # the course needs Python 3.11 or later). MLPCOURSE_SETUP_OFFLINE=1 skips the installs.
 set -euo pipefail
-SOURCE="$(cd "$(dirname "$0")" && pwd)"
+SOURCE="${MLPCOURSE_SOURCE:-/autograder/source}"
 VENV="${MLPCOURSE_VENV:-/opt/mlpcourse-venv}"
 
 install() {
