@@ -4,6 +4,7 @@ mlpcourse check [CHAPTER]              students: grade your own package
 mlpcourse grade PATH [--json]          grade one submission (PATH holds mlpcourse/)
 mlpcourse grade DIR --all --csv F      grade a class: one sub-folder per student
 mlpcourse release                      instructors: regenerate the exercise modules
+mlpcourse export PLATFORM TARGET       gradescope, prairielearn or github-classroom
 
 Grading runs student code under bubblewrap (apt-get install bubblewrap);
 --no-sandbox runs it unconfined, for code you trust only.
@@ -27,13 +28,19 @@ from rich.table import Table
 
 from mlpcourse.course import config as course_config
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.course.platforms import command as platforms
 from mlpcourse.course.release import write_stubs
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
 from mlpcourse.grader.checks import CHAPTERS, CHECKS
 from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.grader.grading import exercise_folder, grade
 from mlpcourse.grader.limits import DEFAULT, Limits
-from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
+from mlpcourse.grader.sandbox import (
+    Isolation,
+    SandboxUnavailable,
+    check_sandbox,
+    choose_isolation,
+)
 from mlpcourse.grader.wording import count
 from mlpcourse.runner import EXERCISE_MODULES
 
@@ -109,7 +116,7 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(timeout=args.timeout, check_timeout=args.check_timeout, memory_mb=args.memory)
 
 
-def _sandbox(args: argparse.Namespace) -> bool:
+def _sandbox(args: argparse.Namespace) -> Isolation:
     """Whether to sandbox; warns when --no-sandbox was asked for."""
     if args.no_sandbox:
         print(
@@ -117,7 +124,7 @@ def _sandbox(args: argparse.Namespace) -> bool:
             "Use it for code you trust only.",
             file=sys.stderr,
         )
-    return not args.no_sandbox
+    return False if args.no_sandbox else getattr(args, "isolation", True)
 
 
 def fingerprint(student: Path) -> str:
@@ -240,16 +247,14 @@ def grade_command(args: argparse.Namespace) -> int:
         return 2
     if not args.no_sandbox:
         try:
-            check_sandbox()
+            args.isolation = choose_isolation(args.runner_user)
         except SandboxUnavailable as error:
             print(f"mlpcourse grade: {error}", file=sys.stderr)
             return 3
     if args.all:
         return grade_class(args)
     report = grade(args.path, _limits(args), sandbox=_sandbox(args))
-    if args.json:
-        print(json.dumps(report))
-    else:
+    if not platforms.print_formatted(report, "json" if args.json else args.format):
         print_report(Console(), report, f"mlpcourse grade {args.path}")
     return 0
 
@@ -357,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--csv", type=Path, help="with --all: write one row per student")
     p.add_argument("--json-dir", type=Path, help="with --all: folder for one JSON per student")
     p.add_argument("--jobs", type=int, default=0, help="with --all: parallel workers (CPUs)")
+    platforms.add_grade_options(p)
     _add_limits(p)
     p.set_defaults(run=grade_command)
 
@@ -379,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("student-edition", help=student_edition_command.__doc__)
     p.add_argument("target", type=Path)
     p.set_defaults(run=student_edition_command)
+
+    platforms.add_export(commands)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -25,7 +25,7 @@ from mlpcourse.grader import reference
 from mlpcourse.grader.checks import CHAPTERS, CHECKS, Check
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.remote import GraderPeer, RemoteImplementation
-from mlpcourse.grader.sandbox import Runner, check_sandbox, copy_submission
+from mlpcourse.grader.sandbox import Isolation, Runner, check_isolation, copy_submission
 from mlpcourse.runner.protocol import PeerGone, ProtocolError, RemoteError, Timeout
 
 #: Characters of a report message at most (student text goes into messages).
@@ -85,7 +85,7 @@ def where(frame: list[str]) -> str:
 class ChapterGrader:
     """The checks of one chapter on one submission, each in a clean runner state."""
 
-    def __init__(self, submission: Path, limits: Limits, use_reference: bool, sandbox: bool):
+    def __init__(self, submission: Path, limits: Limits, use_reference: bool, sandbox: Isolation):
         self.submission, self.limits = submission, limits
         self.use_reference, self.sandbox = use_reference, sandbox
         self.runner: Runner | None = None
@@ -208,7 +208,7 @@ def grade_chapter(
     use_reference: bool,
     limits: Limits,
     only: list[str] | None = None,
-    sandbox: bool = True,
+    sandbox: Isolation = True,
     called: dict[str, set[str]] | None = None,
 ) -> dict[str, tuple[bool, str]]:
     """``{check id: (passed, message)}`` for the checks of one chapter (or those in ``only``).
@@ -241,7 +241,7 @@ def grade(
     use_reference: bool | None = None,
     modules: list[str] | None = None,
     jobs: int = 0,
-    sandbox: bool = True,
+    sandbox: Isolation = True,
     only: list[str] | None = None,
     on_chapter: Callable[[str, dict], None] | None = None,
 ) -> dict:
@@ -250,7 +250,8 @@ def grade(
     ``use_reference``: compute collaborators with the reference (default: when
     it is installed). ``modules``: grade only these exercise modules.
     ``jobs``: chapters graded at once (default: one per CPU). ``sandbox``:
-    run the student's code under bubblewrap (refused if it cannot start).
+    run the student's code under bubblewrap (refused if it cannot start), or
+    as a :class:`~mlpcourse.grader.sandbox.RunnerUser`.
     ``only``: grade only these check ids (the others are reported not graded).
     ``on_chapter``: called with each module and its ``{check id: (passed, message)}``
     as its chapter finishes.
@@ -262,7 +263,7 @@ def grade(
     """
     limits = limits or DEFAULT
     if sandbox:
-        check_sandbox()
+        check_isolation(sandbox)
     if use_reference is None:
         use_reference = reference.available()
     modules = list(CHAPTERS) if modules is None else modules

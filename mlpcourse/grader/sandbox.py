@@ -11,11 +11,23 @@ short allow-list, no capabilities, and rlimits on CPU, memory, open files and
 file size; as root, where rlimits do not count processes, a pids cgroup
 does. Killing the sandbox's process group ends its PID namespace, so nothing
 the student started outlives it.
+
+Where bubblewrap cannot start (a container without user namespaces, as on
+Gradescope), a root grader can run the runner as a dedicated unprivileged
+user instead (:class:`RunnerUser`): no namespaces then, but the runner gets
+that user's rights only (it cannot read a course folder that only root can
+read, which :func:`check_runner_user` verifies), the same rlimits and the
+same pids cgroup, a copy of the submission and a scratch folder of its own,
+one runner of that user at a time, and every process of that user is killed
+when it stops. :func:`choose_isolation` picks bubblewrap when it starts, and
+never falls back to running student code as root.
 """
 
 import atexit
+import fcntl
 import functools
 import os
+import pwd
 import resource
 import secrets
 import shutil
@@ -24,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlpcourse.grader.files import Refused, read_handed_in
@@ -63,6 +76,40 @@ INSTALL_HELP = (
 
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create its namespaces on this machine."""
+
+
+@dataclass(frozen=True)
+class RunnerUser:
+    """Isolation without bubblewrap: the runner runs as this unprivileged user."""
+
+    name: str
+    uid: int
+    gid: int
+
+    @classmethod
+    def named(cls, name: str) -> "RunnerUser":
+        """The user called ``name``; :class:`SandboxUnavailable` if it is missing or root."""
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            raise SandboxUnavailable(
+                f"runner user: no user named {name!r} on this machine "
+                "(create one: useradd --system --no-create-home mlprunner)"
+            ) from None
+        if entry.pw_uid == 0 or entry.pw_gid == 0:
+            raise SandboxUnavailable(
+                f"runner user: {name!r} must be unprivileged, got uid {entry.pw_uid}, "
+                f"gid {entry.pw_gid} (expected both non-zero)"
+            )
+        return cls(name, entry.pw_uid, entry.pw_gid)
+
+    def describe(self) -> str:
+        """How the runner is isolated, in words (for reports)."""
+        return f"unprivileged user {self.name} (uid {self.uid}), without bubblewrap"
+
+
+#: How student code runs: under bubblewrap (True), as a runner user, or unconfined (False).
+Isolation = bool | RunnerUser
 
 
 @functools.cache
@@ -199,51 +246,123 @@ def _pids_cgroup(limit: int) -> Path | None:
     return None
 
 
-def _user_processes() -> int | None:
-    """How many processes this user runs (None where there is no /proc, as on macOS)."""
-    if not os.path.isdir("/proc"):
-        return None
-    uid, count = os.getuid(), 0
-    for entry in os.scandir("/proc"):
+def _processes_of(uid: int) -> list[int]:
+    """The ids of the processes ``uid`` runs (none where there is no /proc, as on macOS)."""
+    found = []
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if entry.name.isdigit():
             try:
-                count += entry.stat().st_uid == uid
+                if entry.stat().st_uid == uid:
+                    found.append(int(entry.name))
             except OSError:
                 pass
-    return count
+    return found
+
+
+def _user_processes(uid: int | None = None) -> int | None:
+    """How many processes ``uid`` (this user) runs (None where there is no /proc, as on macOS)."""
+    if not os.path.isdir("/proc"):
+        return None
+    return len(_processes_of(os.getuid() if uid is None else uid))
+
+
+def _lock_user(user: RunnerUser) -> int:
+    """Wait until no other runner runs as ``user``: then every process of it is this runner's."""
+    folder = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+    path = folder / f"mlpcourse-runner-{user.uid}.lock"
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    if os.fstat(descriptor).st_uid != os.geteuid():
+        os.close(descriptor)
+        raise SandboxUnavailable(f"runner user: the lock {path} belongs to another user")
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    return descriptor
+
+
+def _user_scratch(submission: Path, user: RunnerUser) -> Path:
+    """A folder with a readable copy of the submission and a home only ``user`` can use."""
+    scratch = Path(tempfile.mkdtemp(prefix="mlpcourse-user-"))
+    scratch.chmod(0o755)
+    (scratch / "submission").mkdir(mode=0o755)
+    for path in submission.iterdir():
+        if path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, scratch / "submission" / path.name)
+            (scratch / "submission" / path.name).chmod(0o644)
+    home = scratch / "home"
+    home.mkdir(mode=0o700)
+    os.chown(home, user.uid, user.gid)
+    return scratch
+
+
+def _kill_user(uid: int) -> None:
+    """Kill every process of ``uid`` (one runner at a time runs as it: all are its own)."""
+    for _ in range(50):
+        found = _processes_of(uid)
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
 
 
 class Runner:
-    """One runner process with its pipes; :meth:`stop` kills all it started."""
+    """One runner process with its pipes; :meth:`stop` kills all it started.
 
-    def __init__(self, submission: Path, limits: Limits, sandbox: bool = True) -> None:
+    ``sandbox``: True for bubblewrap, a :class:`RunnerUser` to run as that
+    user, False to run unconfined (trusted code only).
+    """
+
+    def __init__(self, submission: Path, limits: Limits, sandbox: Isolation = True) -> None:
         self.limits = limits
-        runner_reads, self.writer = os.pipe()
-        self.reader, runner_writes = os.pipe()
+        self.user = sandbox if isinstance(sandbox, RunnerUser) else None
+        self.scratch: Path | None = None
+        self.lock: int | None = None
         lib, folder = str(support_library()), str(submission)
-        if sandbox:
+        environment, cwd, drop = _environment(), tempfile.gettempdir(), None
+        if self.user is not None:
+            self.lock = _lock_user(self.user)  # released by stop()
+            self.scratch = _user_scratch(submission, self.user)
+            folder, cwd, drop = (
+                str(self.scratch / "submission"),
+                str(self.scratch / "home"),
+                self.user,
+            )
+            environment |= {"HOME": cwd, "TMPDIR": cwd, "MPLCONFIGDIR": cwd}
+            prefix = []
+        elif sandbox:
             prefix = bwrap_command(submission, limits)
             lib, folder = "/opt/mlpcourse/lib", "/opt/mlpcourse/submission"
         else:
             prefix = []
+        runner_reads, self.writer = os.pipe()
+        self.reader, runner_writes = os.pipe()
         command = [*prefix, sys.executable, "-I", "-c", BOOT, lib, folder]
         command += [str(runner_reads), str(runner_writes)]
         self.cgroup = _pids_cgroup(limits.processes) if sandbox else None
-        running = None if os.geteuid() == 0 else _user_processes()
+        uid = self.user.uid if self.user else os.getuid()
+        running = None if uid == 0 else _user_processes(uid)
         nproc = None if running is None else running + limits.processes
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,  # bwrap's errors are caught before, by check_sandbox
-            pass_fds=(runner_reads, runner_writes),
-            cwd=tempfile.gettempdir(),
-            env=_environment(),  # nothing of the grader's environment reaches the runner
-            start_new_session=True,
-            preexec_fn=_apply_limits(limits, self.cgroup, nproc),
-        )
-        os.close(runner_reads)
-        os.close(runner_writes)
+        self.process: subprocess.Popen | None = None
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,  # bwrap's errors are caught before, by check_sandbox
+                pass_fds=(runner_reads, runner_writes),
+                cwd=cwd,
+                env=environment,  # nothing of the grader's environment reaches the runner
+                start_new_session=True,
+                preexec_fn=_apply_limits(limits, self.cgroup, nproc, drop),
+            )
+        except BaseException:
+            self.stop()  # the lock, the scratch folder, the cgroup
+            raise
+        finally:
+            os.close(runner_reads)
+            os.close(runner_writes)
 
     def exit_cause(self) -> str:
         """Why the runner ended, in words, once it has."""
@@ -268,11 +387,12 @@ class Runner:
         return f"the process exited with status {code} (sys.exit or os._exit?)"
 
     def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.process.wait()
         for descriptor in (self.reader, self.writer):
             try:
                 os.close(descriptor)
@@ -280,6 +400,12 @@ class Runner:
                 pass
         if self.cgroup is not None:
             _remove_cgroup(self.cgroup)
+        if self.user is not None:
+            _kill_user(self.user.uid)  # a process that left the group by setsid() too
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            if self.lock is not None:
+                os.close(self.lock)  # releases the lock
+                self.lock = None
 
 
 def _remove_cgroup(group: Path) -> None:
@@ -293,7 +419,9 @@ def _remove_cgroup(group: Path) -> None:
             time.sleep(0.01)
 
 
-def _apply_limits(limits: Limits, cgroup: Path | None, nproc: int | None):
+def _apply_limits(
+    limits: Limits, cgroup: Path | None, nproc: int | None, user: RunnerUser | None = None
+):
     def apply() -> None:
         if cgroup is not None:
             (cgroup / "cgroup.procs").write_text(str(os.getpid()))
@@ -314,8 +442,19 @@ def _apply_limits(limits: Limits, cgroup: Path | None, nproc: int | None):
             except (OSError, ValueError):  # a limit this system will not set (macOS: AS)
                 if os.geteuid() == 0 or sys.platform == "linux":
                     raise
+        if user is not None:
+            _drop_to(user)
 
     return apply
+
+
+def _drop_to(user: RunnerUser) -> None:
+    """Become ``user`` for good, with no supplementary group (in the child, before exec)."""
+    os.setgroups([])
+    os.setresgid(user.gid, user.gid, user.gid)
+    os.setresuid(user.uid, user.uid, user.uid)
+    if os.getresuid() != (user.uid,) * 3 or os.getresgid() != (user.gid,) * 3:
+        raise PermissionError(f"could not become {user.name}")
 
 
 @functools.cache
@@ -332,3 +471,101 @@ def check_sandbox() -> None:
         if "bwrap" in printed:
             raise SandboxUnavailable(f"bwrap failed: {printed}\n{INSTALL_HELP}")
         raise SandboxUnavailable(f"the sandbox started, but Python could not run in it: {printed}")
+
+
+#: Run as the runner user: fails unless Python and numpy load, and lists the grader's
+#: files (given as arguments) that the user can open.
+USER_PROBE = """
+import sys, numpy
+readable = []
+for path in sys.argv[1:]:
+    try:
+        open(path, "rb").close()
+        readable.append(path)
+    except OSError:
+        pass
+print(";".join(readable))
+"""
+
+
+def grader_files() -> list[Path]:
+    """Files the runner must never read: the checks, and the reference when it is here."""
+    files = [PACKAGE_DIR / "grader" / "grading.py", PACKAGE_DIR / "grader" / "reference.py"]
+    reference = PACKAGE_DIR.parent / "solutions" / "mlpcourse" / "neuron.py"
+    return files + ([reference] if reference.is_file() else [])
+
+
+@functools.cache
+def check_runner_user(user: RunnerUser) -> None:
+    """Raise :class:`SandboxUnavailable` unless the runner can run as ``user``, safely.
+
+    The grader must be root (to switch users), Python and numpy must load as
+    ``user``, and ``user`` must not be able to read the grader's files.
+    """
+    if os.geteuid() != 0:
+        raise SandboxUnavailable(
+            f"runner user {user.name}: switching to it needs root, and this grader runs as "
+            f"uid {os.geteuid()}"
+        )
+    command = [sys.executable, "-I", "-c", USER_PROBE, *map(str, grader_files())]
+    try:
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=60,
+            cwd="/",
+            env=_environment(),
+            preexec_fn=lambda: _drop_to(user),
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        raise SandboxUnavailable(
+            f"runner user {user.name}: could not start as it ({error})"
+        ) from None
+    if result.returncode != 0:
+        printed = result.stderr.decode(errors="replace").strip()[-1000:]
+        raise SandboxUnavailable(
+            f"runner user {user.name}: Python could not run as this user ({printed}); "
+            f"make {sys.prefix} readable by it"
+        )
+    readable = [p for p in result.stdout.decode().strip().split(";") if p]
+    if readable:
+        raise SandboxUnavailable(
+            f"runner user {user.name} can read the grader's files ({readable[0]}): make the "
+            f"course folder {PACKAGE_DIR.parent} readable by root only (chmod 700)"
+        )
+
+
+def choose_isolation(runner_user: str | None = None) -> Isolation:
+    """bubblewrap if it starts here; else, if ``runner_user`` is named, that user.
+
+    Raises :class:`SandboxUnavailable` saying why neither works: student code
+    never runs unconfined from here.
+    """
+    try:
+        check_sandbox()
+        return True
+    except SandboxUnavailable as error:
+        if runner_user is None:
+            raise
+        why = str(error).split("\n")[0]
+    try:
+        user = RunnerUser.named(runner_user)
+        check_runner_user(user)
+    except SandboxUnavailable as error:
+        raise SandboxUnavailable(f"{why}\nand the fallback failed: {error}") from None
+    return user
+
+
+def check_isolation(sandbox: Isolation) -> None:
+    """Raise :class:`SandboxUnavailable` unless ``sandbox`` can run student code here."""
+    if isinstance(sandbox, RunnerUser):
+        check_runner_user(sandbox)
+    elif sandbox:
+        check_sandbox()
+
+
+def describe_isolation(sandbox: Isolation) -> str:
+    """``bubblewrap`` or ``unprivileged user mlprunner (uid 999), without bubblewrap``."""
+    if isinstance(sandbox, RunnerUser):
+        return sandbox.describe()
+    return "bubblewrap (namespaces, no network, read-only system)" if sandbox else "none"
