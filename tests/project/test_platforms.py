@@ -396,6 +396,26 @@ def test_prairielearn_question_files(question):
     assert "timeout must be an integer from 1 to 600 s, got 900" in result.stderr
 
 
+def test_prairielearn_export_again_keeps_the_question(tmp_path):
+    """A second export updates the question under the same uuid; a foreign folder is refused."""
+    from mlpcourse.course.platforms import prairielearn
+
+    target = tmp_path / "question"
+    prairielearn.export(target)
+    first = json.loads((target / "info.json").read_text())["uuid"]
+    (target / "tests" / "course" / "stale.py").write_text("# from an older export\n")
+    prairielearn.export(target, timeout=300)
+    info = json.loads((target / "info.json").read_text())
+    assert info["uuid"] == first and info["externalGradingOptions"]["timeout"] == 300
+    assert not (target / "tests" / "course" / "stale.py").exists()
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "todo.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="new, empty or an earlier export"):
+        prairielearn.export(foreign)
+    assert (foreign / "todo.txt").read_text() == "mine"
+
+
 def test_prairielearn_reference_stubs_and_loose_files(machine, question, tmp_path):
     reference = run_prairielearn(
         machine, question, tmp_path / "a", upload(tmp_path / "a" / "s", loose=True)
