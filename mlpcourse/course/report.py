@@ -20,6 +20,7 @@ from pathlib import Path
 from mlpcourse.course import report_figures
 from mlpcourse.course.class_summary import ClassSummary, Diagnosis, FunctionRate, summarize
 from mlpcourse.course.classes import load_reports
+from mlpcourse.grader.wording import count
 
 #: Characters of a student's message shown at most.
 MESSAGE_CHARS = 300
@@ -95,7 +96,8 @@ def render_html(summary: ClassSummary, title: str = "Class report", book_url: st
         parts.append("<ol>")
         for d in top:
             parts.append(
-                f"<li><b>{len(d.students)} students</b> ({_percent(len(d.students), graded)}): "
+                f"<li><b>{count(len(d.students), 'student')}</b> "
+                f"({_percent(len(d.students), graded)}): "
                 f"<code>{e(d.function)}</code>: {e(d.label)}. Revisit "
                 f"{_section_link(d, book_url) or 'the chapter ' + e(d.chapter)}.</li>"
             )
@@ -208,7 +210,7 @@ def render_markdown(summary: ClassSummary, title: str = "Class report", book_url
     ]
     for k, d in enumerate(summary.top(), 1):
         lines.append(
-            f"{k}. **{len(d.students)} students** ({_percent(len(d.students), graded)}): "
+            f"{k}. **{count(len(d.students), 'student')}** ({_percent(len(d.students), graded)}): "
             f"`{md(d.function)}`: {md(d.label)}. Revisit {link(d) or md(d.chapter)}."
         )
     if not summary.top():

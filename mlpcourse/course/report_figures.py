@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mlpcourse.course.class_summary import ClassSummary, counts_by_chapter
 
@@ -48,6 +49,7 @@ def score_histogram(summary: ClassSummary) -> bytes:
         ax.hist(list(summary.scores.values()), bins=bins, color=COLORS[0], edgecolor="white")
         ax.set_xlabel(f"score (out of {summary.max_score:g})")
         ax.set_ylabel("students")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"Score distribution ({len(summary.scores)} graded)")
         ax.grid(True, axis="y", alpha=0.3)
         return png(figure)
@@ -98,6 +100,7 @@ def mistakes_by_chapter(summary: ClassSummary) -> bytes:
             ax.bar(chapters, heights, bottom=bottom, label=shown, color=color)
             bottom += heights
         ax.set_ylabel("mistakes (student × function)")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title("Misconceptions by chapter")
         ax.tick_params(axis="x", labelrotation=20)
         ax.grid(True, axis="y", alpha=0.3)
