@@ -211,7 +211,7 @@ def render_markdown(summary: ClassSummary, title: str = "Class report", book_url
     for k, d in enumerate(summary.top(), 1):
         lines.append(
             f"{k}. **{count(len(d.students), 'student')}** ({_percent(len(d.students), graded)}): "
-            f"`{md(d.function)}`: {md(d.label)}. Revisit {link(d) or md(d.chapter)}."
+            f"{md(d.function)}: {md(d.label)}. Revisit {link(d) or md(d.chapter)}."
         )
     if not summary.top():
         lines.append("No named mistake in this class.")

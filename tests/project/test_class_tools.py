@@ -285,10 +285,11 @@ def test_the_report_counts_every_planted_mistake(graded):
 
 
 def test_the_report_page_is_self_contained_and_escapes_students(graded, tmp_path):
-    (graded / "whole" / "broken.json").write_text("{not json")
+    reports = tmp_path / "reports"
+    shutil.copytree(graded / "whole", reports)
+    (reports / "broken.json").write_text("{not json")
     page, markdown = tmp_path / "report.html", tmp_path / "report.md"
-    result = mlpcourse("report", str(graded / "whole"), "--html", str(page), "--md", str(markdown))
-    (graded / "whole" / "broken.json").unlink()
+    result = mlpcourse("report", str(reports), "--html", str(page), "--md", str(markdown))
     assert result.returncode == 0, result.stderr
     text = page.read_text()
     assert "What to re-teach on Monday" in text
