@@ -17,6 +17,7 @@ import pytest
 
 from mlpcourse.course.class_summary import summarize
 from mlpcourse.course.classes import load_reports, parse_shard, shard_of
+from mlpcourse.course.report import render_html, render_markdown
 from mlpcourse.course.sections import BY_CHECK, BY_DIAGNOSIS, headings, section_for, slugify
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.diagnosis import diagnose, label
@@ -304,3 +305,12 @@ def test_the_report_page_is_self_contained_and_escapes_students(graded, tmp_path
     md = markdown.read_text()
     assert "<script" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
     assert "## What to re-teach on Monday" in md
+
+
+def test_a_class_with_nothing_graded_still_gets_a_report():
+    summary = summarize({"zed": {"error": "conflict: <b>different</b> reports"}})
+    assert summary.errors == {"zed": "conflict: <b>different</b> reports"} and not summary.scores
+    page = render_html(summary)
+    assert "conflict: &lt;b&gt;different&lt;/b&gt; reports" in page and "<b>different" not in page
+    assert "No named mistake in this class." in page
+    assert "No named mistake in this class." in render_markdown(summarize({}))
