@@ -3,6 +3,9 @@
 mlpcourse check [CHAPTER]              students: grade your own package
 mlpcourse grade PATH [--json]          grade one submission (PATH holds mlpcourse/)
 mlpcourse grade DIR --all --csv F      grade a class: one sub-folder per student
+        [--shard i/N]                  … or one N-th of it (see mlpcourse.course.classes)
+mlpcourse merge J1 J2 … --csv F        join the shards' JSON folders into one CSV and folder
+mlpcourse report JSON_DIR --html F     the class report: scores, pass rates, diagnoses
 mlpcourse release                      instructors: regenerate the exercise modules
 mlpcourse export PLATFORM TARGET       gradescope, prairielearn or github-classroom
 
@@ -11,10 +14,8 @@ Grading runs student code under bubblewrap (apt-get install bubblewrap);
 """
 
 import argparse
-import csv
 import functools
 import hashlib
-import io
 import json
 import os
 import sys
@@ -26,7 +27,10 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from mlpcourse.course import classes
 from mlpcourse.course import config as course_config
+from mlpcourse.course.class_commands import add_class_commands
+from mlpcourse.course.classes import write_atomically as _write_atomically
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.platforms import command as platforms
 from mlpcourse.course.release import write_stubs
@@ -144,13 +148,6 @@ def fingerprint(student: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 @functools.cache
 def _grader_fingerprint() -> str:
     digest = hashlib.sha256()
@@ -169,7 +166,7 @@ def _grade_or_error(path: Path, limits: Limits, sandbox: bool) -> dict:
 
 def grade_class(args: argparse.Namespace) -> int:
     root = args.path
-    students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    students = classes.students(root, args.shard)
     json_dir = args.json_dir or (args.csv.with_suffix("") if args.csv else root / ".grades")
     reports: dict[str, dict] = {}
     # A re-run resumes: a student whose modules have not changed keeps the report on disk.
@@ -208,24 +205,9 @@ def grade_class(args: argparse.Namespace) -> int:
                 manifest[student.name] = prints[student.name]
                 _write_atomically(manifest_path, json.dumps(manifest, indent=1, sort_keys=True))
             progress.advance(task)
-    rows = []
-    for name in sorted(reports):
-        report = reports[name]
-        row = {"student": name}
-        for chapter in CHAPTERS.values():
-            row[chapter] = sum(
-                t["points"] for t in report.get("tests", []) if t["chapter"] == chapter
-            )
-        row["total"] = report.get("score", 0.0)
-        row["max"] = report.get("max_score", "")
-        row["error"] = report.get("error", "")
-        rows.append(row)
+    rows = classes.rows(reports)
     if args.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["student"])
-        writer.writeheader()
-        writer.writerows(rows)
-        _write_atomically(args.csv, buffer.getvalue())
+        _write_atomically(args.csv, classes.csv_text(rows))
     if args.json:
         print(json.dumps(reports))
     else:
@@ -242,6 +224,15 @@ def grade_class(args: argparse.Namespace) -> int:
 
 def grade_command(args: argparse.Namespace) -> int:
     """Grade one submission, or with --all every sub-folder of PATH."""
+    if args.shard is not None:
+        try:
+            args.shard = classes.parse_shard(args.shard)
+        except ValueError as error:
+            print(f"mlpcourse grade: {error}", file=sys.stderr)
+            return 2
+        if not args.all:
+            print("mlpcourse grade: --shard grades part of a class: add --all", file=sys.stderr)
+            return 2
     if not args.path.is_dir():
         print(f"mlpcourse grade: {args.path} is not a folder", file=sys.stderr)
         return 2
@@ -361,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--all", action="store_true", help="PATH holds one folder per student")
     p.add_argument("--csv", type=Path, help="with --all: write one row per student")
     p.add_argument("--json-dir", type=Path, help="with --all: folder for one JSON per student")
+    p.add_argument("--shard", help="with --all: grade shard i of N (i/N), by name hash")
     p.add_argument("--jobs", type=int, default=0, help="with --all: parallel workers (CPUs)")
     platforms.add_grade_options(p)
     _add_limits(p)
@@ -387,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=student_edition_command)
 
     platforms.add_export(commands)
+    add_class_commands(commands)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -34,6 +34,7 @@ def _graded_summary(terminalreporter, config) -> None:
 ATTACK_CLASSES = {
     "test_stealing_the_reference_gains_nothing": "stealing the reference",
     "test_forging_a_verdict_gains_nothing": "forging the verdict or the report",
+    "test_a_diagnosis_cannot_be_planted": "forging the verdict or the report",
     "test_a_graded_function_never_reaches_the_reference_of_itself": "self-calls and imports",
     "test_a_classmate_and_the_instructor_are_unharmed": "harming a classmate or the instructor",
     "test_no_process_outlives_grading": "surviving processes",

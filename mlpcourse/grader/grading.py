@@ -23,6 +23,7 @@ from pathlib import Path
 
 from mlpcourse.grader import reference
 from mlpcourse.grader.checks import CHAPTERS, CHECKS, Check
+from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.remote import GraderPeer, RemoteImplementation
 from mlpcourse.grader.sandbox import Isolation, Runner, check_isolation, copy_submission
@@ -247,6 +248,10 @@ def grade(
 ) -> dict:
     """The report of the contract: score, max_score and one entry per check.
 
+    Each entry also has ``diagnosis`` (:func:`~mlpcourse.grader.diagnosis.diagnose`):
+    the short name of the mistake its message names, a label such as ``timed
+    out`` for other failures, ``None`` when it passed.
+
     ``use_reference``: compute collaborators with the reference (default: when
     it is installed). ``modules``: grade only these exercise modules.
     ``jobs``: chapters graded at once (default: one per CPU). ``sandbox``:
@@ -304,6 +309,8 @@ def grade(
     result = report(outcome, modules, only)
     if not use_reference:
         explain_waiting(result, outcome, called)
+    for test in result["tests"]:  # additive to the contract: what a class can be counted by
+        test["diagnosis"] = diagnose(test)
     return result
 
 

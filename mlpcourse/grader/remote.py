@@ -13,11 +13,13 @@ current :attr:`GraderPeer.allowed` permits or refuses.
 
 import contextlib
 import math
+import re
 import time
 
 import numpy as np
 
 from mlpcourse.grader import reference
+from mlpcourse.grader.diagnosis import CAUSE
 from mlpcourse.runner.protocol import Peer, PeerGone, ProtocolError, RemoteError, Timeout
 
 
@@ -105,6 +107,13 @@ class GraderPeer(Peer):
         finally:
             self.waiting_on.pop()
 
+    def request(self, op: str, values: dict | None = None, **fields):
+        """As :meth:`Peer.request`; the runner's exceptions arrive as :func:`plain_error`."""
+        try:
+            return super().request(op, values, **fields)
+        except RemoteError as error:
+            raise plain_error(error) from None
+
     def invoke(self, function, args: list, kwargs: dict) -> dict:
         """Call a function of this side for the runner; the reference's only on bounded work."""
         if id(function) in self._reference_names:
@@ -140,6 +149,32 @@ class GraderPeer(Peer):
 #: What a collaborator computed here may be asked for: integers and array entries.
 MAX_INTEGER = 10**6
 MAX_ENTRIES = 1 << 22
+
+
+#: An exception's type name as Python writes it (a dotted identifier).
+_TYPE_NAME = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def plain_error(error: RemoteError) -> RemoteError:
+    """The runner's exception with its text unable to speak for the grader.
+
+    The type name must be an identifier (``type("a b", …)`` makes any string
+    one), and the grader's own words for a diagnosis (:data:`CAUSE`) are
+    lowered in the student's message and source lines, so that only a check
+    can name a student's mistake in a report.
+    """
+    kind = error.kind if _TYPE_NAME.fullmatch(error.kind) else "Exception"
+    frames = [
+        [_unmarked(part) if isinstance(part, str) else part for part in frame]
+        if isinstance(frame, list)
+        else frame
+        for frame in error.frames
+    ]
+    return RemoteError(kind, _unmarked(error.message), frames)
+
+
+def _unmarked(text: str) -> str:
+    return re.sub(re.escape(CAUSE), CAUSE.lower(), text, flags=re.IGNORECASE)
 
 
 def _bounded(values, budget: list | None = None) -> None:

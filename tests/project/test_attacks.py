@@ -1471,6 +1471,41 @@ def test_denial_of_service_is_contained(attack, tmp_path):
     )
 
 
+# ---- 7b. a diagnosis the student plants ----------------------------------------------------
+# The class report counts misconceptions by the diagnosis of each failed test. A student's own
+# text (an exception's message or type name, a source line, a warning) must not name one.
+
+PLANTED = "Likely cause: the planted misconception"
+PLANTINGS = {
+    "in an exception's message": ("sigmoid_prime", f"raise ValueError({PLANTED!r})"),
+    "in an exception's type name": (
+        "sigmoid_prime",
+        f"raise type({PLANTED!r}, (Exception,), {{}})('boom')",
+    ),
+    "in the source line that raised": (
+        "sigmoid_prime",
+        f"raise ValueError('boom')  # {PLANTED}",
+    ),
+    "in a warning": (
+        "sigmoid_prime",
+        f"import warnings\nwarnings.warn({PLANTED!r})\nreturn z",
+    ),
+    "at import": ("", f"raise RuntimeError({PLANTED!r})"),
+}
+
+
+@pytest.mark.parametrize("attack", PLANTINGS, ids=list(PLANTINGS))
+def test_a_diagnosis_cannot_be_planted(attack, tmp_path):
+    function, body = PLANTINGS[attack]
+    edit = edit_function(function, body) if function else appended(body)
+    student = submission(tmp_path, activations=edit)
+    report = grade(student, LIMITS, modules=["activations"], only=["activations::sigmoid_prime"])
+    (test,) = [t for t in report["tests"] if t["id"] == "activations::sigmoid_prime"]
+    assert not test["passed"], test["message"]
+    assert "planted" not in (test["diagnosis"] or "").lower(), test["diagnosis"]
+    assert test["diagnosis"], "a failed test without a diagnosis"
+
+
 # ---- 8. the notebook route (one case) -------------------------------------------------------
 
 FAKE_RESULTS = """

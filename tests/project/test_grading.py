@@ -64,7 +64,9 @@ def test_report_follows_the_contract(tmp_path):
             "max_points",
             "passed",
             "message",
+            "diagnosis",
         }
+        assert test["diagnosis"] is None
         assert test["chapter"] == check.chapter and test["max_points"] == check.points
         assert all(f.startswith("mlpcourse.") for f in test["functions"])
     assert "mlpcourse.network.Network.backprop" in {

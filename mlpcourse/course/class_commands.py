@@ -1,0 +1,96 @@
+"""``mlpcourse merge`` and ``mlpcourse report``: a class graded in shards, joined and reported.
+
+``merge`` exits 0 when every report was joined cleanly (identical duplicates
+are kept once and listed), and 1 when it found a conflict (a student graded
+differently in two shards: neither report is picked, the student's merged
+report is an ``error`` naming the folders) or, given ``--class``, a student
+no shard graded (an ``error`` report too). Either way it writes everything it
+could and lists the problems on stderr: nobody is silently dropped.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from mlpcourse.course import classes
+from mlpcourse.course.report import write_report
+
+
+def merge_command(args: argparse.Namespace) -> int:
+    """Join the JSON folders of several shards into one CSV (and one JSON folder)."""
+    for folder in args.json_dirs:
+        if not folder.is_dir():
+            print(f"mlpcourse merge: {folder} is not a folder of JSON reports", file=sys.stderr)
+            return 2
+    if args.class_dir is not None and not args.class_dir.is_dir():
+        print(f"mlpcourse merge: --class {args.class_dir} is not a folder", file=sys.stderr)
+        return 2
+    if args.csv is None and args.json_dir is None:
+        print("mlpcourse merge: nothing to write: give --csv and/or --json-dir", file=sys.stderr)
+        return 2
+    expected = None
+    if args.class_dir is not None:
+        expected = [p.name for p in classes.students(args.class_dir)]
+    merged = classes.merge(args.json_dirs, expected)
+    if args.json_dir is not None:
+        classes.write_reports(args.json_dir, merged.reports, merged.manifest)
+    if args.csv is not None:
+        classes.write_atomically(args.csv, classes.csv_text(classes.rows(merged.reports)))
+    for student, folders in merged.duplicates.items():
+        print(
+            f"duplicate (identical, kept once): {student} in {', '.join(folders)}", file=sys.stderr
+        )
+    for student, folders in merged.conflicts.items():
+        print(
+            f"CONFLICT: {student} has different reports in {', '.join(folders)}: none kept, "
+            "grade this student again",
+            file=sys.stderr,
+        )
+    for student in merged.missing:
+        print(f"MISSING: {student} (in {args.class_dir}) has no report", file=sys.stderr)
+    print(
+        f"merged {len(merged.reports)} students from {len(args.json_dirs)} folders: "
+        f"{len(merged.duplicates)} duplicates, {len(merged.conflicts)} conflicts, "
+        f"{len(merged.missing)} missing",
+        file=sys.stderr,
+    )
+    return 0 if merged.clean else 1
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Write the class report (HTML and/or Markdown) from a folder of JSON reports."""
+    if not args.json_dir.is_dir():
+        print(f"mlpcourse report: {args.json_dir} is not a folder of JSON reports", file=sys.stderr)
+        return 2
+    if args.html is None and args.md is None:
+        print("mlpcourse report: nothing to write: give --html and/or --md", file=sys.stderr)
+        return 2
+    summary = write_report(args.json_dir, args.html, args.md, args.title, args.book_url)
+    written = " and ".join(str(p) for p in (args.html, args.md) if p is not None)
+    print(f"{len(summary.students)} students reported in {written}", file=sys.stderr)
+    return 0
+
+
+def add_class_commands(commands: argparse._SubParsersAction) -> None:
+    """Register ``merge`` and ``report`` on the ``mlpcourse`` command."""
+    p = commands.add_parser("merge", help=merge_command.__doc__)
+    p.add_argument("json_dirs", type=Path, nargs="+", help="the shards' JSON folders")
+    p.add_argument("--csv", type=Path, help="write one row per student (as grade --all --csv)")
+    p.add_argument("--json-dir", type=Path, help="folder for the merged JSON reports")
+    p.add_argument(
+        "--class", dest="class_dir", type=Path, help="the class folder: report missing students"
+    )
+    p.set_defaults(run=merge_command)
+
+    p = commands.add_parser("report", help=report_command.__doc__)
+    p.add_argument("json_dir", type=Path, help="a folder of JSON reports (grade --all, merge)")
+    p.add_argument("--html", type=Path, help="write the self-contained HTML page here")
+    p.add_argument("--md", type=Path, help="write the Markdown version here")
+    p.add_argument("--title", default="Class report")
+    p.add_argument(
+        "--book-url",
+        default="",
+        help="where the book's pages are, e.g. https://example.org/course/book/ (links are "
+        "relative to the report otherwise)",
+    )
+    p.set_defaults(run=report_command)
