@@ -42,6 +42,13 @@ ATTACK_CLASSES = {
     "test_denial_of_service_is_contained": "denial of service",
     "test_fake_result_files_written_at_import_change_nothing": "the notebook route",
     "test_release_collect_autograde_feedback_export": "the notebook route",
+    "test_gradescope_forged_results_change_nothing": "the platforms' result files",
+    "test_prairielearn_forged_results_change_nothing": "the platforms' result files",
+    "test_github_classroom_forged_output_changes_nothing": "the platforms' result files",
+    "test_gradescope_runner_user_cannot_read_the_source": "the runner user (no bubblewrap)",
+    "test_runner_user_runs_unprivileged_and_cannot_read_the_course": (
+        "the runner user (no bubblewrap)"
+    ),
 }
 
 
