@@ -569,3 +569,60 @@ def test_github_classroom_workflow_and_instructions(tmp_path):
     readme = (tmp_path / "README-grading.md").read_text()
     assert "gh classroom clone student-repos" in readme
     assert "mlpcourse grade CLASS --all --csv grades.csv" in readme
+
+
+def run_classroom_workflow(template: Path, repository: Path) -> dict:
+    """The workflow's grading step as the runner executes it, then the reporter's reading.
+
+    The step's script runs in the student's repository with ``GITHUB_OUTPUT``;
+    its output ``result`` becomes the reporter's ``<ID>_RESULTS`` variable,
+    which the reporter decodes from base64 and sums.
+    """
+    workflow = yaml.safe_load((template / ".github" / "workflows" / "classroom.yml").read_text())
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    grading = next(s for s in steps if s.get("id") and "run" in s)
+    outputs = repository.parent / f"{repository.name}.github-output"
+    outputs.write_text("")
+    environment = {
+        **os.environ,
+        "GITHUB_OUTPUT": str(outputs),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    step = subprocess.run(
+        ["bash", "-e", "-c", grading["run"]],
+        cwd=repository,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert step.returncode == 0, step.stderr
+    written = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if line)
+    variable = f"{grading['id'].upper()}_RESULTS"
+    reporter = steps[-1]
+    assert reporter["env"][variable] == f"${{{{ steps.{grading['id']}.outputs.result }}}}"
+    result = json.loads(base64.b64decode(written["result"], validate=True))
+    check_classroom(result)
+    return result
+
+
+def test_github_classroom_workflow_grades_as_the_runner_would(tmp_path):
+    """Reference 45, stubs 0, a forger nothing more, an empty repository 0 with the cause."""
+    template = tmp_path / "template"
+    command = [sys.executable, "-m", "mlpcourse.cli", "export", "github-classroom", str(template)]
+    subprocess.run([*command, "--install", "mlpcourse"], check=True, capture_output=True)
+    cases = {
+        "reference": (upload(tmp_path / "reference"), TOTAL),
+        "stubs": (upload(tmp_path / "stubs", base=PACKAGE_DIR), 0),
+        "forger": (upload(tmp_path / "forger", activations=appended(FORGER)), None),
+    }
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases["nothing handed in"] = (empty, 0)
+    for case, (repository, expected) in cases.items():
+        result = run_classroom_workflow(template, repository)
+        score = sum(t["score"] for t in result["tests"])
+        if expected is not None:
+            assert score == expected, case
+        assert "FORGED" not in json.dumps(result), case
+    messages = " ".join(t["message"] for t in result["tests"])
+    assert "missing" in messages, messages[:300]
