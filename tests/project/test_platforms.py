@@ -478,6 +478,9 @@ def test_prairielearn_malformed_upload_is_not_gradable(machine, question, tmp_pa
     results = run_prairielearn(machine, question, tmp_path, student)
     check_prairielearn(results)
     assert results["gradable"] is False and said in results["message"], results["message"]
+    errors = results["format_errors"]  # a string or a list of strings, shown by the upload
+    assert isinstance(errors, list) and all(isinstance(e, str) for e in errors)
+    assert any(said in error for error in errors), errors
 
 
 def test_prairielearn_results_fit_in_a_megabyte():

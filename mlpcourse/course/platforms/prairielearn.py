@@ -101,9 +101,16 @@ def results_json(report: dict, isolation: str = "") -> dict:
     )
 
 
-def not_gradable(message: str) -> dict:
-    """The result for an upload that cannot be graded: ``gradable`` false, and why."""
-    return bounded({"gradable": False, "score": 0.0, "message": message, "output": message})
+def not_gradable(message: str, problems: list[str] | None = None) -> dict:
+    """The result for an upload that cannot be graded: ``gradable`` false, and why.
+
+    ``problems``: what is wrong with the upload, one string each, as PrairieLearn's
+    ``format_errors`` (shown next to the file upload).
+    """
+    results = {"gradable": False, "score": 0.0, "message": message, "output": message}
+    if problems:
+        results["format_errors"] = [problem[:1000] for problem in problems[:20]]
+    return bounded(results)
 
 
 def bounded(results: dict, limit: int = MAX_BYTES) -> dict:
@@ -130,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             args.root / "student", args.runner_user, strict=True
         )
         if problems:
-            outcome = not_gradable("The upload cannot be graded: " + " ".join(problems))
+            outcome = not_gradable("The upload cannot be graded: " + " ".join(problems), problems)
         else:
             outcome = results_json(report, isolation)
     except SandboxUnavailable as error:
