@@ -328,7 +328,7 @@ def test_a_solution_unfolds_on_click(site, server, browser):
 
 
 def test_the_misclassified_digits_are_readable(site, server, browser):
-    """Figure 6.4's digit titles are at least 10 CSS pixels high at the page's width."""
+    """The misclassified digits' titles (#fig-misclassified) are 10 CSS pixels high or more."""
     from mlpcourse.course.plots import IMAGE_TITLE_POINTS, IMAGE_WIDTH_INCHES
 
     page = browser.new_page()
@@ -337,7 +337,9 @@ def test_the_misclassified_digits_are_readable(site, server, browser):
     page.close()
     columns = 6  # show_images' default, used by the chapter
     title_pixels = IMAGE_TITLE_POINTS / 72 * width / (IMAGE_WIDTH_INCHES * columns)
-    assert title_pixels >= 10, f"figure 6.4 is drawn {width} px wide: titles {title_pixels:.1f} px"
+    assert title_pixels >= 10, (
+        f"#fig-misclassified is drawn {width} px wide: titles {title_pixels:.1f} px"
+    )
 
 
 # Runs in the page: what a reader would see of the page's width and of its search boxes.
