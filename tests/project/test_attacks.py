@@ -34,6 +34,7 @@ import pytest
 
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.grader.checks import CHECKS
+from mlpcourse.grader.diagnosis import is_named
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import Limits
 from mlpcourse.runner import EXERCISE_MODULES
@@ -1491,6 +1492,10 @@ PLANTINGS = {
         f"import warnings\nwarnings.warn({PLANTED!r})\nreturn z",
     ),
     "at import": ("", f"raise RuntimeError({PLANTED!r})"),
+    "a named mistake's words in a message": (
+        "sigmoid_prime",
+        "raise ValueError('the planted one: modified its argument; moved uphill (transposed?)')",
+    ),
 }
 
 
@@ -1504,6 +1509,7 @@ def test_a_diagnosis_cannot_be_planted(attack, tmp_path):
     assert not test["passed"], test["message"]
     assert "planted" not in (test["diagnosis"] or "").lower(), test["diagnosis"]
     assert test["diagnosis"], "a failed test without a diagnosis"
+    assert not is_named(test["diagnosis"]), f"diagnosed as a mistake: {test['diagnosis']!r}"
 
 
 # ---- 8. the notebook route (one case) -------------------------------------------------------
