@@ -42,6 +42,7 @@ from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.sandbox import (
     Isolation,
     SandboxUnavailable,
+    check_isolation,
     check_sandbox,
     choose_isolation,
 )
@@ -239,6 +240,8 @@ def grade_command(args: argparse.Namespace) -> int:
     if not args.no_sandbox:
         try:
             args.isolation = choose_isolation(args.runner_user)
+            handed_in = classes.students(args.path, args.shard) if args.all else [args.path]
+            check_isolation(args.isolation, *handed_in)
         except SandboxUnavailable as error:
             print(f"mlpcourse grade: {error}", file=sys.stderr)
             return 3

@@ -49,6 +49,7 @@ ATTACK_CLASSES = {
     "test_runner_user_runs_unprivileged_and_cannot_read_the_course": (
         "the runner user (no bubblewrap)"
     ),
+    "test_runner_user_cannot_read_a_classmate": "the runner user (no bubblewrap)",
 }
 
 

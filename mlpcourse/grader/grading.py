@@ -268,7 +268,7 @@ def grade(
     """
     limits = limits or DEFAULT
     if sandbox:
-        check_isolation(sandbox)
+        check_isolation(sandbox, Path(path))
     if use_reference is None:
         use_reference = reference.available()
     modules = list(CHAPTERS) if modules is None else modules

@@ -473,14 +473,16 @@ def check_sandbox() -> None:
         raise SandboxUnavailable(f"the sandbox started, but Python could not run in it: {printed}")
 
 
-#: Run as the runner user: fails unless Python and numpy load, and lists the grader's
-#: files (given as arguments) that the user can open.
+#: Run as the runner user: fails unless Python (and numpy, when asked) load, and lists the
+#: paths among its arguments that the user can open (a file) or list (a folder).
 USER_PROBE = """
-import sys, numpy
+import os, sys
+if sys.argv[1] == "numpy":
+    import numpy
 readable = []
-for path in sys.argv[1:]:
+for path in sys.argv[2:]:
     try:
-        open(path, "rb").close()
+        os.listdir(path) if os.path.isdir(path) else open(path, "rb").close()
         readable.append(path)
     except OSError:
         pass
@@ -495,19 +497,9 @@ def grader_files() -> list[Path]:
     return files + ([reference] if reference.is_file() else [])
 
 
-@functools.cache
-def check_runner_user(user: RunnerUser) -> None:
-    """Raise :class:`SandboxUnavailable` unless the runner can run as ``user``, safely.
-
-    The grader must be root (to switch users), Python and numpy must load as
-    ``user``, and ``user`` must not be able to read the grader's files.
-    """
-    if os.geteuid() != 0:
-        raise SandboxUnavailable(
-            f"runner user {user.name}: switching to it needs root, and this grader runs as "
-            f"uid {os.geteuid()}"
-        )
-    command = [sys.executable, "-I", "-c", USER_PROBE, *map(str, grader_files())]
+def _readable_as(user: RunnerUser, paths: list[Path], numpy: bool = False) -> list[str]:
+    """Which of ``paths`` ``user`` can read; :class:`SandboxUnavailable` if Python fails as it."""
+    command = [sys.executable, "-I", "-c", USER_PROBE, "numpy" if numpy else "-", *map(str, paths)]
     try:
         result = subprocess.run(
             command,
@@ -527,11 +519,41 @@ def check_runner_user(user: RunnerUser) -> None:
             f"runner user {user.name}: Python could not run as this user ({printed}); "
             f"make {sys.prefix} readable by it"
         )
-    readable = [p for p in result.stdout.decode().strip().split(";") if p]
+    return [p for p in result.stdout.decode().strip().split(";") if p]
+
+
+@functools.cache
+def check_runner_user(user: RunnerUser) -> None:
+    """Raise :class:`SandboxUnavailable` unless the runner can run as ``user``, safely.
+
+    The grader must be root (to switch users), Python and numpy must load as
+    ``user``, and ``user`` must not be able to read the grader's files.
+    """
+    if os.geteuid() != 0:
+        raise SandboxUnavailable(
+            f"runner user {user.name}: switching to it needs root, and this grader runs as "
+            f"uid {os.geteuid()}"
+        )
+    readable = _readable_as(user, grader_files(), numpy=True)
     if readable:
         raise SandboxUnavailable(
             f"runner user {user.name} can read the grader's files ({readable[0]}): make the "
             f"course folder {PACKAGE_DIR.parent} readable by root only (chmod 700)"
+        )
+
+
+@functools.cache
+def check_submissions_private(user: RunnerUser, submissions: tuple[Path, ...]) -> None:
+    """Raise :class:`SandboxUnavailable` if ``user`` can read any of ``submissions``.
+
+    The runner reads its own copy of a submission; a runner that could read
+    the folders handed in could read the classmates' too.
+    """
+    readable = _readable_as(user, list(submissions))
+    if readable:
+        raise SandboxUnavailable(
+            f"runner user {user.name} can read the submissions ({readable[0]}): make the "
+            f"folder that holds them readable by root only (chmod 700 {Path(readable[0]).parent})"
         )
 
 
@@ -556,10 +578,15 @@ def choose_isolation(runner_user: str | None = None) -> Isolation:
     return user
 
 
-def check_isolation(sandbox: Isolation) -> None:
-    """Raise :class:`SandboxUnavailable` unless ``sandbox`` can run student code here."""
+def check_isolation(sandbox: Isolation, *submissions: Path) -> None:
+    """Raise :class:`SandboxUnavailable` unless ``sandbox`` can run student code here.
+
+    ``submissions``: the folders handed in, which a runner user must not be able to read.
+    """
     if isinstance(sandbox, RunnerUser):
         check_runner_user(sandbox)
+        if submissions:
+            check_submissions_private(sandbox, tuple(p.resolve() for p in submissions))
     elif sandbox:
         check_sandbox()
 

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -313,6 +314,28 @@ def test_runner_user_runs_unprivileged_and_cannot_read_the_course(
     result = jailed(machine, {}, unconfined, cwd=str(private_course))
     sigmoid = next(t for t in json.loads(result.stdout)["tests"] if t["id"].endswith("::sigmoid"))
     assert not sigmoid["passed"] and "ran as root" in sigmoid["message"]
+
+
+def test_runner_user_cannot_read_a_classmate(machine, private_course, tmp_path):
+    """As the runner user, a student cannot read the class: a readable class is refused."""
+    klass = Path(tempfile.mkdtemp(prefix="mlpcourse-class-"))  # outside pytest's private tree
+    try:
+        classmate = upload(klass / "bea")
+        secret = classmate / "mlpcourse" / "network.py"
+        upload(klass / "ann", activations=spy(str(secret)))
+        for folder in [klass, *klass.rglob("*")]:
+            folder.chmod(0o755 if folder.is_dir() else 0o644)  # as a clone often is
+        grade = f"{sys.executable} -m mlpcourse.cli grade {klass} --all --json --runner-user "
+        readable = jailed(machine, {}, grade + "nobody", bwrap=False, cwd=str(private_course))
+        assert readable.returncode == 3, readable.stdout[-2000:]
+        assert f"can read the submissions ({klass / 'ann'}" in readable.stderr, readable.stderr
+        klass.chmod(0o700)
+        private = jailed(machine, {}, grade + "nobody", bwrap=False, cwd=str(private_course))
+        assert private.returncode == 0, private.stderr
+        reports = json.loads(private.stdout)
+        assert reports["ann"]["score"] == reports["bea"]["score"] == TOTAL, reports["ann"]
+    finally:
+        shutil.rmtree(klass)
 
 
 def test_runner_user_refuses_a_readable_course_and_a_missing_user(machine, tmp_path):
