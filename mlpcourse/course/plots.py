@@ -174,20 +174,20 @@ def draw_layer_graph() -> Figure:
             },
         )
 
-    def edge(start, end, color, rad=0.0, style="-|>", dashed=False, shrink=30):
+    def edge(start, end, color, rad=0.0, dashed=False):
         ax.add_patch(
             FancyArrowPatch(
                 nodes[start][0],
                 nodes[end][0],
-                arrowstyle=style,
+                arrowstyle="-|>",
                 mutation_scale=16,
                 connectionstyle=f"arc3,rad={rad}",
                 color=color,
                 lw=1.6,
                 zorder=2,
                 linestyle="--" if dashed else "-",
-                shrinkA=shrink,
-                shrinkB=shrink,
+                shrinkA=30,
+                shrinkB=30,
             )
         )
 
