@@ -34,6 +34,7 @@ from mlpcourse.course.classes import write_atomically as _write_atomically
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.platforms import command as platforms
 from mlpcourse.course.release import write_stubs
+from mlpcourse.course.sections import section_for
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
 from mlpcourse.grader.checks import CHAPTERS, CHECKS
 from mlpcourse.grader.files import Refused, read_handed_in
@@ -111,8 +112,14 @@ def next_step(report: dict, everything: bool) -> str:
     verb = "write" if "NotImplementedError" in culprit["message"] else "fix"
     notebook = next((ROOT / "exercises" / chapter).glob("*.ipynb"), None)
     where = f", and its notebook {notebook.relative_to(ROOT)}" if notebook else ""
+    section = section_for(culprit["id"], culprit.get("diagnosis"))
+    book = (
+        f"The section “{section.title}” of chapter {section.page}"
+        if section
+        else (f"Chapter {chapter} of the book")
+    )
     return (
-        f"Next: {verb} {function} in mlpcourse/{module}.py. Chapter {chapter} of the book "
+        f"Next: {verb} {function} in mlpcourse/{module}.py. {book} "
         f"explains it{where}; then run `mlpcourse check {chapter[:2]}` again."
     )
 

@@ -27,6 +27,7 @@ INSTRUCTOR_ONLY = (
     "tests/book",
     "tests/data",
     "bench",
+    "docs",
     "book",
     "_config.yml",
     "_toc.yml",

@@ -375,3 +375,20 @@ def test_grade_refuses_to_run_without_bubblewrap(tmp_path):
     assert unconfined.returncode == 0, unconfined.stderr
     assert "--no-sandbox" in unconfined.stderr and "trust" in unconfined.stderr
     assert json.loads(unconfined.stdout)["score"] == 0
+
+
+def test_the_next_step_names_the_section_to_read():
+    """A failed function sends the student to its section of the book, by its heading."""
+    from mlpcourse.cli import next_step
+
+    failed = {
+        "id": "activations::sigmoid_prime",
+        "chapter": "02-activations",
+        "functions": ["mlpcourse.activations.sigmoid_prime"],
+        "passed": False,
+        "message": "sigmoid_prime(z) differs. Likely cause: looks like z(1 − z)",
+        "diagnosis": "looks like z(1 − z)",
+    }
+    text = next_step({"tests": [failed], "max_score": 2.0}, everything=False)
+    assert text.startswith("Next: fix sigmoid_prime in mlpcourse/activations.py.")
+    assert "The section “The sigmoid” of chapter 02-activations explains it" in text

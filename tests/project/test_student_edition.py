@@ -44,6 +44,7 @@ def solution_lines() -> set[str]:
 def test_no_answer_leaks(edition):
     files = [p for p in edition.rglob("*") if p.is_file()]
     assert not (edition / "solutions").exists() and not (edition / "tests" / "project").exists()
+    assert not (edition / "docs").exists(), "the instructor's pictures (a class report)"
     assert (edition / "mlpcourse" / "network.py").is_file() and (edition / "exercises").is_dir()
     secrets = solution_lines()
     assert len(secrets) > 30
