@@ -102,6 +102,11 @@ def machine(tmp_path_factory) -> dict:
     return {"etc": base / "etc", "fake": base / "fake"}
 
 
+#: Where the simulated containers see the course's Python (this test's virtual environment).
+VENV = "/mlpcourse-venv"
+PYTHON = f"{VENV}/bin/{Path(sys.executable).name}"
+
+
 def jailed(
     machine: dict, binds: dict[str, Path], command: str, bwrap: bool = True, cwd: str = "/"
 ) -> subprocess.CompletedProcess:
@@ -121,6 +126,9 @@ def jailed(
         if prefix.startswith("/root/"):  # the Python in use, readable by all as in /usr
             top = "/".join(prefix.split("/")[:3])
             arguments += ["--ro-bind", top, top]
+    # The course's Python where any user can reach it, as an installed grader has it: the
+    # clone (and .venv in it) may sit in a folder only root can open, as in mktemp -d.
+    arguments += ["--ro-bind", sys.prefix, VENV]
     for target, source in binds.items():
         arguments += ["--bind", str(source), target]
     path = (f"{machine['fake']}:" if not bwrap else "") + os.environ["PATH"]
@@ -128,7 +136,7 @@ def jailed(
         "PATH": path,
         "HOME": "/root",
         "LANG": "C.UTF-8",
-        "MLPCOURSE_PYTHON": sys.executable,
+        "MLPCOURSE_PYTHON": PYTHON,
         "MLPCOURSE_SETUP_OFFLINE": "1",
     }
     return subprocess.run(
@@ -302,7 +310,7 @@ def test_runner_user_runs_unprivileged_and_cannot_read_the_course(
 ):
     secret = private_course / "solutions" / "mlpcourse" / "neuron.py"
     hostile = upload(tmp_path / "student", activations=spy(str(secret)))
-    grade = f"{sys.executable} -m mlpcourse.cli grade {hostile} --json --runner-user nobody"
+    grade = f"{PYTHON} -m mlpcourse.cli grade {hostile} --json --runner-user nobody"
     result = jailed(machine, {}, grade, bwrap=False, cwd=str(private_course))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -310,7 +318,7 @@ def test_runner_user_runs_unprivileged_and_cannot_read_the_course(
     assert sigmoid["passed"], sigmoid["message"]
     assert report["score"] == TOTAL
     # The same attack does work without isolation: the secret is there to read.
-    unconfined = f"{sys.executable} -m mlpcourse.cli grade {hostile} --json --no-sandbox"
+    unconfined = f"{PYTHON} -m mlpcourse.cli grade {hostile} --json --no-sandbox"
     result = jailed(machine, {}, unconfined, cwd=str(private_course))
     sigmoid = next(t for t in json.loads(result.stdout)["tests"] if t["id"].endswith("::sigmoid"))
     assert not sigmoid["passed"] and "ran as root" in sigmoid["message"]
@@ -325,7 +333,7 @@ def test_runner_user_cannot_read_a_classmate(machine, private_course, tmp_path):
         upload(klass / "ann", activations=spy(str(secret)))
         for folder in [klass, *klass.rglob("*")]:
             folder.chmod(0o755 if folder.is_dir() else 0o644)  # as a clone often is
-        grade = f"{sys.executable} -m mlpcourse.cli grade {klass} --all --json --runner-user "
+        grade = f"{PYTHON} -m mlpcourse.cli grade {klass} --all --json --runner-user "
         readable = jailed(machine, {}, grade + "nobody", bwrap=False, cwd=str(private_course))
         assert readable.returncode == 3, readable.stdout[-2000:]
         assert f"can read the submissions ({klass / 'ann'}" in readable.stderr, readable.stderr
@@ -340,12 +348,20 @@ def test_runner_user_cannot_read_a_classmate(machine, private_course, tmp_path):
 
 def test_runner_user_refuses_a_readable_course_and_a_missing_user(machine, tmp_path):
     student = upload(tmp_path / "student")
-    grade = f"{sys.executable} -m mlpcourse.cli grade {student} --json --runner-user"
-    readable = jailed(machine, {}, f"{grade} nobody", bwrap=False, cwd=str(ROOT))
-    assert readable.returncode == 3 and readable.stdout == ""
-    assert "can read the grader's files" in readable.stderr and "bwrap" in readable.stderr
-    missing = jailed(machine, {}, f"{grade} no-such-user", bwrap=False, cwd=str(ROOT))
-    assert missing.returncode == 3 and "no user named 'no-such-user'" in missing.stderr
+    grade = f"{PYTHON} -m mlpcourse.cli grade {student} --json --runner-user"
+    course = Path(tempfile.mkdtemp(prefix="mlpcourse-course-"))  # readable by all, as a clone
+    try:
+        shutil.copytree(ROOT / "mlpcourse", course / "mlpcourse")
+        shutil.copytree(REFERENCE_DIR, course / "solutions" / "mlpcourse")
+        for path in [course, *course.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        readable = jailed(machine, {}, f"{grade} nobody", bwrap=False, cwd=str(course))
+        assert readable.returncode == 3 and readable.stdout == ""
+        assert "can read the grader's files" in readable.stderr and "bwrap" in readable.stderr
+        missing = jailed(machine, {}, f"{grade} no-such-user", bwrap=False, cwd=str(course))
+        assert missing.returncode == 3 and "no user named 'no-such-user'" in missing.stderr
+    finally:
+        shutil.rmtree(course)
 
 
 # ---- PrairieLearn ---------------------------------------------------------------------------
