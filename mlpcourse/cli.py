@@ -14,12 +14,8 @@ Grading runs student code under bubblewrap (apt-get install bubblewrap);
 """
 
 import argparse
-import functools
-import hashlib
 import json
-import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from rich.console import Console
@@ -30,15 +26,14 @@ from rich.table import Table
 from mlpcourse.course import classes
 from mlpcourse.course import config as course_config
 from mlpcourse.course.class_commands import add_class_commands
-from mlpcourse.course.classes import write_atomically as _write_atomically
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.platforms import command as platforms
 from mlpcourse.course.release import write_stubs
 from mlpcourse.course.sections import section_for
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
+from mlpcourse.grader import class_run
 from mlpcourse.grader.checks import CHAPTERS, CHECKS
-from mlpcourse.grader.files import Refused, read_handed_in
-from mlpcourse.grader.grading import exercise_folder, grade
+from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.sandbox import (
     Isolation,
@@ -48,7 +43,6 @@ from mlpcourse.grader.sandbox import (
     choose_isolation,
 )
 from mlpcourse.grader.wording import count
-from mlpcourse.runner import EXERCISE_MODULES
 
 ROOT = PACKAGE_DIR.parent
 
@@ -125,7 +119,12 @@ def next_step(report: dict, everything: bool) -> str:
 
 
 def _limits(args: argparse.Namespace) -> Limits:
-    return Limits(timeout=args.timeout, check_timeout=args.check_timeout, memory_mb=args.memory)
+    return Limits(
+        check_timeout=args.check_timeout,
+        timeout=args.timeout,
+        student_timeout=args.student_timeout,
+        memory_mb=args.memory,
+    )
 
 
 def _sandbox(args: argparse.Namespace) -> Isolation:
@@ -139,92 +138,36 @@ def _sandbox(args: argparse.Namespace) -> Isolation:
     return False if args.no_sandbox else getattr(args, "isolation", True)
 
 
-def fingerprint(student: Path) -> str:
-    """A hash of what decides a report: the student's exercise modules, and the grader.
-
-    The grader's part covers the checks, the reference and the support code, so
-    a changed check or reference grades everybody again.
-    """
-    digest = hashlib.sha256(_grader_fingerprint().encode())
-    folder = exercise_folder(student)
-    for module in EXERCISE_MODULES:
-        digest.update(module.encode() + b"\0")
-        try:
-            digest.update(read_handed_in(folder / f"{module}.py", module))
-        except Refused as refusal:
-            digest.update(str(refusal).encode())
-    return digest.hexdigest()
-
-
-@functools.cache
-def _grader_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for folder in (PACKAGE_DIR, REFERENCE_DIR):
-        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _grade_or_error(path: Path, limits: Limits, sandbox: bool) -> dict:
-    try:
-        return grade(path, limits, jobs=1, sandbox=sandbox)
-    except Exception as error:  # noqa: BLE001 - one broken submission must not stop a class
-        return {"error": f"{type(error).__name__}: {error}"}
-
-
 def grade_class(args: argparse.Namespace) -> int:
+    """Grade every student folder of ``args.path`` (:mod:`mlpcourse.grader.class_run`)."""
     root = args.path
     students = classes.students(root, args.shard)
     json_dir = args.json_dir or (args.csv.with_suffix("") if args.csv else root / ".grades")
-    reports: dict[str, dict] = {}
-    # A re-run resumes: a student whose modules have not changed keeps the report on disk.
-    manifest_path = json_dir / ".resume"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        manifest = {}
-    prints = {s.name: fingerprint(s) for s in students}
-    todo = []
-    for student in students:
-        saved = json_dir / f"{student.name}.json"
-        if manifest.get(student.name) == prints[student.name] and saved.is_file():
-            try:
-                reports[student.name] = json.loads(saved.read_text())
-                continue
-            except ValueError:
-                pass
-        todo.append(student)
-    sandbox = _sandbox(args)
-    with (
-        Progress(console=Console(stderr=True), transient=False) as progress,
-        ProcessPoolExecutor(max_workers=args.jobs or os.cpu_count()) as pool,
-    ):
-        task = progress.add_task("grading", total=len(todo))
-        futures = {pool.submit(_grade_or_error, s, _limits(args), sandbox): s for s in todo}
-        for future in as_completed(futures):
-            student = futures[future]
-            try:
-                report = future.result()
-            except Exception as error:  # noqa: BLE001
-                report = {"error": f"{type(error).__name__}: {error}"}
-            reports[student.name] = report
-            _write_atomically(json_dir / f"{student.name}.json", json.dumps(report, indent=1))
-            if "error" not in report:
-                manifest[student.name] = prints[student.name]
-                _write_atomically(manifest_path, json.dumps(manifest, indent=1, sort_keys=True))
-            progress.advance(task)
+    with Progress(console=Console(stderr=True), transient=False) as progress:
+        task = progress.add_task("grading", total=len(students))
+        reports = class_run.grade_class(
+            students,
+            json_dir,
+            _limits(args),
+            _sandbox(args),
+            jobs=args.jobs,
+            on_report=lambda _: progress.advance(task),
+        )
+        progress.update(task, completed=len(students))
     rows = classes.rows(reports)
     if args.csv:
-        _write_atomically(args.csv, classes.csv_text(rows))
+        classes.write_atomically(args.csv, classes.csv_text(rows))
     if args.json:
         print(json.dumps(reports))
     else:
         console = Console()
-        table = Table(title=f"{len(rows)} submissions in {root}")
+        table = Table(title=f"{len(rows)} submissions in {escape(str(root))}")
         for column in ("student", *CHAPTERS.values(), "total"):
             table.add_column(column)
         for row in rows:
-            table.add_row(row["student"], *(f"{row[c]:g}" for c in (*CHAPTERS.values(), "total")))
+            table.add_row(
+                escape(row["student"]), *(f"{row[c]:g}" for c in (*CHAPTERS.values(), "total"))
+            )
         console.print(table)
         console.print(f"JSON reports in {json_dir}" + (f"; CSV in {args.csv}" if args.csv else ""))
     return 0
@@ -339,6 +282,12 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--check-timeout", type=float, default=DEFAULT.check_timeout, help="seconds per check"
+    )
+    parser.add_argument(
+        "--student-timeout",
+        type=float,
+        default=DEFAULT.student_timeout,
+        help="seconds for a whole submission",
     )
     parser.add_argument(
         "--memory", type=int, default=DEFAULT.memory_mb, help="MiB of memory per process"

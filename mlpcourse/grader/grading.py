@@ -12,6 +12,7 @@ check may not reach is replaced by a fresh one, so nothing the reference
 answered can be kept for later (σ kept for ``tanh = 2σ(2z) − 1``, say).
 """
 
+import math
 import os
 import shutil
 import tempfile
@@ -27,7 +28,7 @@ from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.remote import GraderPeer, RemoteImplementation
 from mlpcourse.grader.sandbox import Isolation, Runner, check_isolation, copy_submission
-from mlpcourse.runner.protocol import PeerGone, ProtocolError, RemoteError, Timeout
+from mlpcourse.runner.protocol import OverBudget, PeerGone, ProtocolError, RemoteError, Timeout
 
 #: Characters of a report message at most (student text goes into messages).
 MAX_MESSAGE = 2000
@@ -51,7 +52,7 @@ def exercise_folder(path: Path) -> Path:
     return path / "mlpcourse" if (path / "mlpcourse").is_dir() else path
 
 
-def describe(error: RemoteError, limit: float = DEFAULT.check_timeout) -> str:
+def describe(error: RemoteError, limit: str = f"{DEFAULT.check_timeout:g} s") -> str:
     """The student's exception as one paragraph: what, and where in their files."""
     if error.kind == "SystemExit":
         return error.message
@@ -70,7 +71,7 @@ def describe(error: RemoteError, limit: float = DEFAULT.check_timeout) -> str:
     if error.kind == "OutOfTime" and frames:
         filename, _, name, _ = frames[-1]
         what = f"the top-level code of {filename}" if name == "<module>" else name
-        return f"{what} did not finish within {limit:g} s (an endless loop?)" + where(frames[-1])
+        return f"{what} did not finish within {limit} (an endless loop?)" + where(frames[-1])
     if frames:
         return text + where(frames[-1])
     return text
@@ -84,11 +85,27 @@ def where(frame: list[str]) -> str:
 
 
 class ChapterGrader:
-    """The checks of one chapter on one submission, each in a clean runner state."""
+    """The checks of one chapter on one submission, each in a clean runner state.
 
-    def __init__(self, submission: Path, limits: Limits, use_reference: bool, sandbox: Isolation):
+    Each check ends at the earliest of three wall-clock limits: its own, its
+    chapter's (``chapter_end``) and the submission's (``student_end``, both
+    ``time.monotonic()`` values); the runner is killed there, whatever it does.
+    """
+
+    def __init__(
+        self,
+        submission: Path,
+        limits: Limits,
+        use_reference: bool,
+        sandbox: Isolation,
+        chapter_end: float = math.inf,
+        student_end: float = math.inf,
+    ):
         self.submission, self.limits = submission, limits
         self.use_reference, self.sandbox = use_reference, sandbox
+        self.chapter_end, self.student_end = chapter_end, student_end
+        #: The limit the running check ends at, in words: "10 s", "the chapter's 60 s".
+        self.bound = f"{limits.check_timeout:g} s"
         self.runner: Runner | None = None
         self.peer: GraderPeer | None = None
         self.exposed: set[str] = set()
@@ -128,11 +145,15 @@ class ChapterGrader:
             self._start()  # what the reference answered before must not serve this check
         self.exposed |= allowed
         peer = self.peer
-        peer.reset(allowed)
+        peer.reset(allowed, self.limits)
         if not self.use_reference:
             peer.resolve = reference.LATER_CHAPTERS.__getitem__
-        limit = self.limits.check_timeout
-        peer.deadline = time.monotonic() + limit
+        peer.deadline, self.bound = min(
+            (time.monotonic() + self.limits.check_timeout, f"{self.limits.check_timeout:g} s"),
+            (self.chapter_end, f"the chapter's {self.limits.timeout:g} s"),
+            (self.student_end, f"the {self.limits.student_timeout:g} s for the whole submission"),
+        )
+        limit = max(peer.deadline - time.monotonic(), 0.0)
         try:
             importing = f"importing mlpcourse/{check.module}.py failed"
             try:
@@ -146,10 +167,10 @@ class ChapterGrader:
             except RemoteError as error:
                 if error.kind == "OutOfTime":
                     peer.broken = True
-                return False, f"{importing}: {describe(error, limit)}"
+                return False, f"{importing}: {describe(error, self.bound)}"
             except Timeout:
                 self.stop()
-                return False, f"{importing}: it did not finish within {limit:g} s"
+                return False, f"{importing}: it did not finish within {self.bound}"
             except PeerGone:
                 cause = self.runner.exit_cause()
                 self.stop()
@@ -164,13 +185,19 @@ class ChapterGrader:
                 peer.broken = True  # the runner was interrupted mid-call: start afresh
             else:
                 self._record_calls(check, traced)
-            return False, describe(error, limit)
+            return False, describe(error, self.bound)
         except Timeout:
             culprit = peer.culprit()
             self.stop()
             return False, (
-                f"{culprit} did not finish within {self.limits.check_timeout:g} s "
-                "(an endless loop, or far too slow?)"
+                f"{culprit} did not finish within {self.bound} (an endless loop, or far too slow?)"
+            )
+        except OverBudget as error:
+            culprit = peer.culprit()
+            self.stop()
+            return False, (
+                f"{culprit} asked too much of the grader in one check ({error}): "
+                "nothing it said counts"
             )
         except PeerGone:
             cause = self.runner.exit_cause()
@@ -211,29 +238,39 @@ def grade_chapter(
     only: list[str] | None = None,
     sandbox: Isolation = True,
     called: dict[str, set[str]] | None = None,
+    student_end: float = math.inf,
 ) -> dict[str, tuple[bool, str]]:
     """``{check id: (passed, message)}`` for the checks of one chapter (or those in ``only``).
 
     ``called``, if given, receives for each failed check the collaborators its
     function called (a student's own check, without the reference).
+    ``student_end``: when the submission's time runs out (``time.monotonic()``).
     """
     checks = [c for c in CHECKS if c.module == module and (only is None or c.id in only)]
-    grader = ChapterGrader(submission, limits, use_reference, sandbox)
-    results, started = {}, time.monotonic()
+    chapter_end = time.monotonic() + limits.timeout
+    grader = ChapterGrader(submission, limits, use_reference, sandbox, chapter_end, student_end)
+    results = {}
     try:
         for check in checks:
-            if time.monotonic() - started > limits.timeout:
-                results[check.id] = (
-                    False,
-                    f"not graded: the chapter's {limits.timeout:g} s were used up",
-                )
-                continue
-            results[check.id] = grader.run(check)
+            now = time.monotonic()
+            if now >= student_end:
+                results[check.id] = (False, used_up(limits, whole=True))
+            elif now >= chapter_end:
+                results[check.id] = (False, used_up(limits, whole=False))
+            else:
+                results[check.id] = grader.run(check)
     finally:
         grader.stop()
     if called is not None:
         called.update(grader.called)
     return results
+
+
+def used_up(limits: Limits, whole: bool) -> str:
+    """Why a check was not run: the chapter's or the submission's time had run out."""
+    if whole:
+        return f"not graded: the {limits.student_timeout:g} s for the whole submission were used up"
+    return f"not graded: the chapter's {limits.timeout:g} s were used up"
 
 
 def grade(
@@ -278,6 +315,7 @@ def grade(
         for check in wanted:
             graded |= {CHECK_OF[name] for name in reference.collaborators(_graded_name(check))}
     folder = exercise_folder(Path(path))
+    student_end = time.monotonic() + limits.student_timeout
     outcome: dict[str, tuple[bool, str]] = {}
     called: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory(prefix="mlpcourse-submission-") as private:
@@ -295,7 +333,7 @@ def grade(
         def chapter(module: str) -> tuple[str, dict]:
             checks = [c.id for c in CHECKS if c.module == module and c.id in graded]
             found = grade_chapter(
-                submission, module, use_reference, limits, checks, sandbox, called
+                submission, module, use_reference, limits, checks, sandbox, called, student_end
             )
             return module, found
 

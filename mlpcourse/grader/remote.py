@@ -20,6 +20,7 @@ import numpy as np
 
 from mlpcourse.grader import reference
 from mlpcourse.grader.diagnosis import CAUSE
+from mlpcourse.grader.limits import Limits
 from mlpcourse.runner.protocol import Peer, PeerGone, ProtocolError, RemoteError, Timeout
 
 
@@ -115,9 +116,13 @@ class GraderPeer(Peer):
             raise plain_error(error) from None
 
     def invoke(self, function, args: list, kwargs: dict) -> dict:
-        """Call a function of this side for the runner; the reference's only on bounded work."""
-        if id(function) in self._reference_names:
-            _bounded([*args, *kwargs.values()])
+        """Call a function of this side for the runner, only on bounded work.
+
+        Every function the grader serves (the reference's, and the callables a
+        check hands to the student's code) may loop over its arguments in
+        Python: their size is bounded before anything runs.
+        """
+        _bounded([*args, *kwargs.values()])
         return super().invoke(function, args, kwargs)
 
     def culprit(self) -> str:
@@ -139,16 +144,18 @@ class GraderPeer(Peer):
         finally:
             self.deadline = outer
 
-    def reset(self, allowed: frozenset[str]) -> None:
+    def reset(self, allowed: frozenset[str], limits: Limits) -> None:
+        """A new check: nothing exported before resolves, a fresh budget of requests."""
+        self.new_budget(limits.requests, limits.received_mb << 20)
         self.clear_exports()
         self._reference_names.clear()
         self.allowed = allowed
         self.stalled_in = None
 
 
-#: What a collaborator computed here may be asked for: integers and array entries.
+#: What a function served here may be asked for: integers, and array entries in one call.
 MAX_INTEGER = 10**6
-MAX_ENTRIES = 1 << 22
+MAX_ENTRIES = 1 << 20
 
 
 #: An exception's type name as Python writes it (a dotted identifier).

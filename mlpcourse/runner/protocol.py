@@ -29,6 +29,8 @@ MAX_MESSAGE = 64 * 2**20
 MAX_HEADER = 4 * 2**20
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
+#: Array entries in one message, all arrays together (4 Mi: 32 MiB of float64).
+MAX_ENTRIES = 1 << 22
 MAX_STRING = 64 * 2**10
 MAX_NESTING = 100
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1")
@@ -45,7 +47,11 @@ class PeerGone(Exception):
 
 
 class Timeout(BaseException):
-    """The other side did not answer before the deadline."""
+    """The deadline passed: the other side did not answer in time, or kept this side busy."""
+
+
+class OverBudget(ProtocolError):
+    """The other side sent more requests or bytes than one check allows."""
 
 
 class RemoteError(Exception):
@@ -97,6 +103,7 @@ def text(value, limit: int = MAX_STRING) -> str:
 
 
 def generator_state(rng: np.random.Generator) -> dict | None:
+    """A PCG64 generator's state as plain integers (None for another bit generator)."""
     state = rng.bit_generator.state
     if state.get("bit_generator") != "PCG64":
         return None
@@ -137,7 +144,13 @@ class Peer:
         self.reader, self.writer = reader, writer
         self.exports: dict[int, object] = {}
         self._keys: dict[int, int] = {}
+        #: When this side stops reading, serving and waiting (``time.monotonic()``), or None.
         self.deadline: float | None = None
+        #: At most this many of the other side's requests served and bytes read (None: any),
+        #: counted in ``served`` and ``received`` until :meth:`new_budget`.
+        self.max_requests: int | None = None
+        self.max_bytes: int | None = None
+        self.served = self.received = 0
         self.depth = 0
         self.handlers: dict[str, Callable] = {
             "call": self._serve_call,
@@ -148,6 +161,7 @@ class Peer:
     # ---- values ---------------------------------------------------------------------------
 
     def export(self, value, label: str = "") -> dict:
+        """A handle on ``value`` that the other side can call (the same handle each time)."""
         key = self._keys.get(id(value))
         if key is None or self.exports.get(key) is not value:
             key = len(self.exports) + 1
@@ -156,8 +170,14 @@ class Peer:
         return {"h": [self.side, key, text(label or getattr(value, "__qualname__", ""), 200)]}
 
     def clear_exports(self) -> None:
+        """Forget every exported object: their handles no longer resolve."""
         self.exports.clear()
         self._keys.clear()
+
+    def new_budget(self, requests: int | None, received: int | None) -> None:
+        """Allow the other side ``requests`` requests and ``received`` bytes from now on."""
+        self.max_requests, self.max_bytes = requests, received
+        self.served = self.received = 0
 
     def encode(self, value, buffers: list, depth: int = 0):
         """``value`` as a JSON-able tree; array data appended to ``buffers``."""
@@ -200,7 +220,13 @@ class Peer:
         return self.export(value)
 
     def decode(self, tree, buffers: list, depth: int = 0, budget: list | None = None):
-        budget = budget if budget is not None else [MAX_ITEMS]
+        """The value a tree from :meth:`encode` stands for, within ``budget``.
+
+        ``budget`` is ``[items, array entries]`` left for the whole message
+        (:data:`MAX_ITEMS`, :data:`MAX_ENTRIES`): every bound is checked before
+        anything of that size is built.
+        """
+        budget = budget if budget is not None else [MAX_ITEMS, MAX_ENTRIES]
         budget[0] -= 1
         if budget[0] < 0 or depth > MAX_DEPTH:
             raise ProtocolError("a value too large or nested too deeply")
@@ -233,7 +259,7 @@ class Peer:
                 )
             return result
         if tag == "a":
-            return self._decode_array(body, buffers)
+            return self._decode_array(body, buffers, budget)
         if tag == "n" and type(body) is list and len(body) == 2 and body[0] in DTYPES:
             dtype = np.dtype(body[0])
             if type(body[1]) not in (int, float, bool):
@@ -260,7 +286,7 @@ class Peer:
         raise ProtocolError(f"an unknown value tag {text(tag, 20)!r}")
 
     @staticmethod
-    def _decode_array(body, buffers: list) -> np.ndarray:
+    def _decode_array(body, buffers: list, budget: list) -> np.ndarray:
         if type(body) is not list or len(body) != 3:
             raise ProtocolError("a malformed array")
         dtype, shape, index = body
@@ -268,6 +294,9 @@ class Peer:
             raise ProtocolError("an array of an unsupported dtype or rank")
         if not all(type(n) is int and 0 <= n < 2**31 for n in shape):
             raise ProtocolError("an array with a bad shape")
+        budget[1] -= math.prod(shape)
+        if budget[1] < 0:
+            raise ProtocolError(f"arrays of more than {MAX_ENTRIES} entries in one message")
         if type(index) is not int or not 0 <= index < len(buffers):
             raise ProtocolError("an array without its data")
         data = buffers[index]
@@ -286,6 +315,7 @@ class Peer:
     # ---- messages -------------------------------------------------------------------------
 
     def send(self, message: dict, values: dict | None = None) -> None:
+        """Encode ``values`` into ``message`` and write it whole (or raise ProtocolError)."""
         buffers: list[bytes] = []
         body = dict(message)
         for name, value in (values or {}).items():
@@ -302,6 +332,7 @@ class Peer:
         self._write(payload)
 
     def _write(self, payload: bytes) -> None:
+        """Write all of ``payload``, in pieces, each within the deadline."""
         view = memoryview(payload)
         while view:
             self._wait(self.writer, write=True)
@@ -312,16 +343,28 @@ class Peer:
             view = view[written:]
 
     def _wait(self, fd: int, write: bool = False) -> None:
+        """Return when ``fd`` is ready; raise :class:`Timeout` once the deadline has passed.
+
+        The deadline is checked first, whether or not data is waiting: a peer
+        that keeps the pipe full cannot keep this side past it.
+        """
         if self.deadline is None:
             return
         remaining = self.deadline - time.monotonic()
-        ready = select.select([], [fd], [], max(remaining, 0))[1] if write else None
-        if not write:
-            ready = select.select([fd], [], [], max(remaining, 0))[0]
+        if remaining <= 0:
+            raise Timeout
+        if write:
+            ready = select.select([], [fd], [], remaining)[1]
+        else:
+            ready = select.select([fd], [], [], remaining)[0]
         if not ready:
             raise Timeout
 
     def _read(self, size: int) -> bytes:
+        """Exactly ``size`` bytes, counted against the budget of bytes received."""
+        self.received += size
+        if self.max_bytes is not None and self.received > self.max_bytes:
+            raise OverBudget(f"more than {self.max_bytes >> 20} MiB sent to the grader")
         chunks, missing = [], size
         while missing:
             self._wait(self.reader)
@@ -333,6 +376,7 @@ class Peer:
         return b"".join(chunks)
 
     def receive(self) -> tuple[dict, list[bytes]]:
+        """The next message: its header (a dict with ``op``) and its array buffers."""
         header_size, count = _HEAD.unpack(self._read(_HEAD.size))
         if header_size > MAX_HEADER or count > MAX_ITEMS:
             raise ProtocolError("a message header out of bounds")
@@ -379,6 +423,11 @@ class Peer:
                         text(message.get("message", ""), 4000),
                         frames if type(frames) is list else [],
                     )
+                self.served += 1
+                if self.max_requests is not None and self.served > self.max_requests:
+                    raise OverBudget(f"more than {self.max_requests} requests to the grader")
+                if self.deadline is not None and time.monotonic() >= self.deadline:
+                    raise Timeout
                 self.serve(message, buffers)
         finally:
             self.depth -= 1
@@ -390,8 +439,8 @@ class Peer:
             if handler is None:
                 raise ProtocolError(f"unknown request {text(message['op'], 30)!r}")
             reply = handler(message, buffers)
-        except (Timeout, PeerGone):
-            raise
+        except (Timeout, PeerGone, OverBudget):
+            raise  # ends the check: never an answer the other side could catch
         except BaseException as error:  # noqa: BLE001 - reported to the other side
             self.send(self.describe_error(error))
             if isinstance(error, (KeyboardInterrupt, SystemExit)) and self.side == "T":
@@ -404,12 +453,15 @@ class Peer:
             self.send({"op": "raise", "kind": "ValueError", "message": f"the answer {error}"})
 
     def describe_error(self, error: BaseException) -> dict:
+        """The "raise" message that reports ``error`` to the other side."""
         return {"op": "raise", "kind": type(error).__name__, "message": text(error, 4000)}
 
     def target(self, message: dict, buffers: list):
+        """The exported object a request is about."""
         return self.decode(message.get("target"), buffers)
 
     def _serve_call(self, message: dict, buffers: list) -> dict:
+        """Answer "call": call an exported function with the decoded arguments."""
         function = self.target(message, buffers)
         args = self.decode(message.get("args"), buffers)
         kwargs = self.decode(message.get("kwargs"), buffers)
@@ -425,12 +477,14 @@ class Peer:
         return {"value": result, "generators": moved_generators(args)}
 
     def _serve_getattr(self, message: dict, buffers: list) -> dict:
+        """Answer "getattr": a public attribute of an exported object."""
         owner, name = self.target(message, buffers), message.get("name")
         if type(name) is not str or name.startswith("_"):
             raise AttributeError(f"attribute {text(name, 50)!r} is out of reach")
         return {"value": getattr(owner, name)}
 
     def _serve_setattr(self, message: dict, buffers: list) -> dict:
+        """Answer "setattr": set a public attribute of an exported object."""
         owner, name = self.target(message, buffers), message.get("name")
         if type(name) is not str or name.startswith("_"):
             raise AttributeError(f"attribute {text(name, 50)!r} is out of reach")
