@@ -34,6 +34,7 @@ from mlpcourse.course.submissions import collect, release_notebooks, student_edi
 from mlpcourse.grader import class_run
 from mlpcourse.grader.checks import CHAPTERS, CHECKS
 from mlpcourse.grader.grading import grade
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.sandbox import (
     Isolation,
@@ -47,16 +48,21 @@ from mlpcourse.grader.wording import count
 ROOT = PACKAGE_DIR.parent
 
 
+def shown(text: object) -> str:
+    """Any text for the console: :func:`~mlpcourse.grader.inert.inert`, then Rich markup escaped."""
+    return escape(inert(text))
+
+
 def scoreboard(report: dict, title: str) -> Table:
     """A table of the report: one row per check, ✓, ✗ or ⋯ (waiting), and points."""
-    table = Table(title=title, show_lines=False)
+    table = Table(title=shown(title), show_lines=False)
     for column in ("", "chapter", "function", "points"):
         table.add_column(column)
     for test in report["tests"]:
         table.add_row(
             _mark(test),
-            test["chapter"],
-            _function(test),
+            shown(test["chapter"]),
+            shown(_function(test)),
             f"{test['points']:g}/{test['max_points']:g}",
         )
     table.caption = f"score {report['score']:g} / {report['max_score']:g}"
@@ -79,7 +85,7 @@ def print_report(console: Console, report: dict, title: str) -> None:
     for test in report["tests"]:
         if not test["passed"]:
             console.print(
-                f"{_mark(test)} [bold]{_function(test)}[/]: {escape(test['message'])}",
+                f"{_mark(test)} [bold]{shown(_function(test))}[/]: {shown(test['message'])}",
                 soft_wrap=True,
             )
 
@@ -138,7 +144,7 @@ def _sandbox(args: argparse.Namespace) -> Isolation:
     return False if args.no_sandbox else getattr(args, "isolation", True)
 
 
-def grade_class(args: argparse.Namespace) -> int:
+def grade_class(args: argparse.Namespace, console: Console | None = None) -> int:
     """Grade every student folder of ``args.path`` (:mod:`mlpcourse.grader.class_run`)."""
     root = args.path
     students = classes.students(root, args.shard)
@@ -160,17 +166,24 @@ def grade_class(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(reports))
     else:
-        console = Console()
-        table = Table(title=f"{len(rows)} submissions in {escape(str(root))}")
-        for column in ("student", *CHAPTERS.values(), "total"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(
-                escape(row["student"]), *(f"{row[c]:g}" for c in (*CHAPTERS.values(), "total"))
-            )
-        console.print(table)
-        console.print(f"JSON reports in {json_dir}" + (f"; CSV in {args.csv}" if args.csv else ""))
+        console = console or Console()
+        console.print(class_table(rows, f"{len(rows)} submissions in {root}"))
+        console.print(
+            shown(f"JSON reports in {json_dir}" + (f"; CSV in {args.csv}" if args.csv else ""))
+        )
     return 0
+
+
+def class_table(rows: list[dict], title: str) -> Table:
+    """The class's scores: one row per student (their folder name is student text)."""
+    table = Table(title=shown(title))
+    for column in ("student", *CHAPTERS.values(), "total"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            shown(row["student"]), *(f"{row[c]:g}" for c in (*CHAPTERS.values(), "total"))
+        )
+    return table
 
 
 def grade_command(args: argparse.Namespace) -> int:
@@ -185,7 +198,7 @@ def grade_command(args: argparse.Namespace) -> int:
             print("mlpcourse grade: --shard grades part of a class: add --all", file=sys.stderr)
             return 2
     if not args.path.is_dir():
-        print(f"mlpcourse grade: {args.path} is not a folder", file=sys.stderr)
+        print(f"mlpcourse grade: {inert(args.path)} is not a folder", file=sys.stderr)
         return 2
     if not args.no_sandbox:
         try:
@@ -193,7 +206,8 @@ def grade_command(args: argparse.Namespace) -> int:
             handed_in = classes.students(args.path, args.shard) if args.all else [args.path]
             check_isolation(args.isolation, *handed_in)
         except SandboxUnavailable as error:
-            print(f"mlpcourse grade: {error}", file=sys.stderr)
+            why = inert(error, keep="\n")  # it may name a student's folder
+            print(f"mlpcourse grade: {why}", file=sys.stderr)
             return 3
     if args.all:
         return grade_class(args)

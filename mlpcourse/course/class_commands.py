@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mlpcourse.course import classes
 from mlpcourse.course.report import write_report
+from mlpcourse.grader.inert import inert
 
 
 def merge_command(args: argparse.Namespace) -> int:
@@ -36,18 +37,20 @@ def merge_command(args: argparse.Namespace) -> int:
         classes.write_reports(args.json_dir, merged.reports, merged.manifest)
     if args.csv is not None:
         classes.write_atomically(args.csv, classes.csv_text(classes.rows(merged.reports)))
+    # Student names are folder names: student text, shown inert.
     for student, folders in merged.duplicates.items():
         print(
-            f"duplicate (identical, kept once): {student} in {', '.join(folders)}", file=sys.stderr
+            inert(f"duplicate (identical, kept once): {student} in {', '.join(folders)}"),
+            file=sys.stderr,
         )
     for student, folders in merged.conflicts.items():
         print(
-            f"CONFLICT: {student} has different reports in {', '.join(folders)}: none kept, "
-            "grade this student again",
+            inert(f"CONFLICT: {student} has different reports in {', '.join(folders)}: none kept, ")
+            + "grade this student again",
             file=sys.stderr,
         )
     for student in merged.missing:
-        print(f"MISSING: {student} (in {args.class_dir}) has no report", file=sys.stderr)
+        print(inert(f"MISSING: {student} (in {args.class_dir}) has no report"), file=sys.stderr)
     print(
         f"merged {len(merged.reports)} students from {len(args.json_dirs)} folders: "
         f"{len(merged.duplicates)} duplicates, {len(merged.conflicts)} conflicts, "

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlpcourse.grader.checks import CHAPTERS
+from mlpcourse.grader.inert import inert
 
 #: The resume manifest beside the reports: {student: fingerprint}.
 MANIFEST = ".resume"
@@ -74,22 +75,24 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def csv_text(lines: list[dict]) -> str:
     """The grades CSV: ``student``, one column per chapter, ``total``, ``max``, ``error``.
 
-    A text cell that a spreadsheet would run as a formula (a folder named
-    ``=HYPERLINK(…)``) starts with an apostrophe instead.
+    Text cells are student text (folder names, errors): each is made
+    :func:`~mlpcourse.grader.inert.inert` (no escape code, line break or bidi
+    override), and one that a spreadsheet would run as a formula (a folder
+    named ``=HYPERLINK(…)``) starts with an apostrophe instead.
     """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(lines[0]) if lines else ["student"])
     writer.writeheader()
     for line in lines:
-        writer.writerow(
-            {
-                key: f"'{value}"
-                if isinstance(value, str) and value.startswith(FORMULA_START)
-                else value
-                for key, value in line.items()
-            }
-        )
+        writer.writerow({key: _cell(value) for key, value in line.items()})
     return buffer.getvalue()
+
+
+def _cell(value):
+    if not isinstance(value, str):
+        return value
+    value = inert(value)
+    return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
 def write_atomically(path: Path, text: str) -> None:

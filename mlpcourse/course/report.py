@@ -10,16 +10,21 @@ crashed, timed out or could not be graded.
 
 The page needs nothing from the network: the figures are PNG images inside
 it, the style sheet too, and there is no script. Student folder names and
-messages are hostile input: every one is escaped.
+messages are hostile input: every one is made
+:func:`~mlpcourse.grader.inert.inert`, then escaped for HTML or Markdown (in
+Markdown, bare URLs, domains and addresses are broken so that no viewer makes
+them links).
 """
 
 import base64
 import html
+import re
 from pathlib import Path
 
 from mlpcourse.course import report_figures
 from mlpcourse.course.class_summary import ClassSummary, Diagnosis, FunctionRate, summarize
 from mlpcourse.course.classes import load_reports
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.wording import count
 
 #: Characters of a student's message shown at most.
@@ -42,8 +47,8 @@ img { max-width: 100%; }
 
 
 def e(text: object) -> str:
-    """Student-derived (or any) text, escaped for HTML."""
-    return html.escape(str(text), quote=True)
+    """Student-derived (or any) text, inert and escaped for HTML."""
+    return html.escape(inert(text), quote=True)
 
 
 def _cut(text: str, limit: int = MESSAGE_CHARS) -> str:
@@ -182,11 +187,16 @@ def _mean(summary: ClassSummary) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
+#: What gets a backslash in Markdown: its syntax (and the backslash itself), and what a
+#: viewer would make a link of: a scheme's colon (``http\://``), the second slash of
+#: ``//``, ``@`` (addresses, mentions) and a dot between a word and a letter
+#: (``www\.evil\.example``, ``evil\.example``).
+_MARKDOWN = re.compile(r"[\\`*_\[\]#|~@]|:(?=/)|(?<=/)/|(?<=\w)\.(?=[^\W\d_])")
+
+
 def md(text: object) -> str:
-    """Student-derived (or any) text, safe in a Markdown table cell."""
-    escaped = str(text).replace("\\", "\\\\")
-    for character in "`*_[]#|":
-        escaped = escaped.replace(character, "\\" + character)
+    """Student-derived (or any) text, inert and safe in a Markdown table cell: no link either."""
+    escaped = _MARKDOWN.sub(lambda found: "\\" + found.group(), inert(text))
     return " ".join(html.escape(escaped, quote=True).split())
 
 

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from mlpcourse.course.class_summary import ClassSummary, counts_by_chapter
+from mlpcourse.grader.inert import inert
 
 #: Colour per chapter, in chapter order; the stacked bars reuse a longer cycle.
 COLORS = (
@@ -64,7 +65,7 @@ def pass_rates(summary: ClassSummary) -> bytes:
         ax = figure.subplots()
         colors = [COLORS[chapters.index(f.chapter) % len(COLORS)] for f in rates]
         ax.barh(range(len(rates)), [100 * f.rate for f in rates], color=colors)
-        ax.set_yticks(range(len(rates)), [f.function for f in rates])
+        ax.set_yticks(range(len(rates)), [inert(f.function) for f in rates])
         ax.invert_yaxis()
         ax.set_xlim(0, 100)
         ax.set_xlabel("% of graded students who passed")
@@ -95,7 +96,8 @@ def mistakes_by_chapter(summary: ClassSummary) -> bytes:
             )
             if not heights.any():
                 continue
-            shown = band if len(band) <= 50 else band[:49] + "…"
+            shown = inert(band)  # a label may hold what a student's code raised
+            shown = shown if len(shown) <= 50 else shown[:49] + "…"
             color = COLORS[k % len(COLORS)] if band != "other" else "#cccccc"
             ax.bar(chapters, heights, bottom=bottom, label=shown, color=color)
             bottom += heights

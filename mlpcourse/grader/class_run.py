@@ -41,6 +41,7 @@ from mlpcourse.grader.checks import CHAPTERS, CHECKS
 from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.grader.grading import exercise_folder, grade, report, used_up
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import Limits
 from mlpcourse.grader.sandbox import Isolation, RunnerUser
 from mlpcourse.runner import EXERCISE_MODULES
@@ -192,7 +193,7 @@ def _crash_cause(code: int | None, err: bytes, limits: Limits) -> str:
         return (
             f"grading this submission needed more than the grader's {limits.grader_memory_mb} MiB"
         )
-    last = printed.splitlines()[-1][:MAX_ERROR] if printed else f"exit status {code}"
+    last = inert(printed.splitlines()[-1][:MAX_ERROR]) if printed else f"exit status {code}"
     return f"the grading process failed ({last})"
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from mlpcourse.grader import reference
 from mlpcourse.grader.checks import CHAPTERS, CHECKS, Check
 from mlpcourse.grader.diagnosis import diagnose
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.remote import GraderPeer, RemoteImplementation
 from mlpcourse.grader.sandbox import Isolation, Runner, check_isolation, copy_submission
@@ -53,7 +54,11 @@ def exercise_folder(path: Path) -> Path:
 
 
 def describe(error: RemoteError, limit: str = f"{DEFAULT.check_timeout:g} s") -> str:
-    """The student's exception as one paragraph: what, and where in their files."""
+    """The student's exception as one paragraph: what, and where in their files.
+
+    ``error`` comes through :func:`~mlpcourse.grader.remote.plain_error`: its
+    texts are already inert.
+    """
     if error.kind == "SystemExit":
         return error.message
     text = f"{error.kind}: {error.message}" if error.message else error.kind
@@ -63,7 +68,7 @@ def describe(error: RemoteError, limit: str = f"{DEFAULT.check_timeout:g} s") ->
             "your own code, itself included: compute the result, do not call the function"
         )
     frames = [
-        [str(p)[:200] for p in f] for f in error.frames if isinstance(f, list) and len(f) == 4
+        [inert(p)[:200] for p in f] for f in error.frames if isinstance(f, list) and len(f) == 4
     ]
     if error.kind == "NotImplementedError" and error.message.startswith("write "):
         line = f", line {frames[-1][1]}" if frames else ""
@@ -128,6 +133,7 @@ class ChapterGrader:
         if self.import_failure is not None:
             return False, self.import_failure  # the same file fails the same way again
         passed, message = self._run(check)
+        message = inert(message)  # student text, whichever way it came into the message
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
         if message.startswith("importing mlpcourse/"):
@@ -418,7 +424,7 @@ def report(
                 points=check.points if passed else 0.0,
                 max_points=check.points,
                 passed=passed,
-                message=message,
+                message=inert(message),
             )
         )
     return {

@@ -22,6 +22,7 @@ from traitlets import Bool
 
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.wording import count
 
 GRADED_CELL = re.compile(r'^\s*graded\(\s*["\']([\w:]+)["\']\s*\)\s*$')
@@ -62,16 +63,12 @@ class TrustedVerdicts(Preprocessor):
             return new_output(
                 "error",
                 ename="NotGraded",
-                evalue=f"this cell names no graded check ({check_id or 'none'})",
+                evalue=f"this cell names no graded check ({inert(check_id) or 'none'})",
                 traceback=[],
             )
         if verdict["passed"]:
             name = ", ".join(f.removeprefix("mlpcourse.") for f in verdict["functions"])
             text = f"✓ {name}: {count(verdict['points'], 'point')}\n"
             return new_output("stream", name="stdout", text=text)
-        return new_output(
-            "error",
-            ename="AssertionError",
-            evalue=verdict["message"],
-            traceback=[verdict["message"]],
-        )
+        message = inert(verdict["message"])  # nbgrader's feedback turns escape codes into HTML
+        return new_output("error", ename="AssertionError", evalue=message, traceback=[message])

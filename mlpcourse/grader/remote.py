@@ -20,8 +20,16 @@ import numpy as np
 
 from mlpcourse.grader import reference
 from mlpcourse.grader.diagnosis import CAUSE
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import Limits
-from mlpcourse.runner.protocol import Peer, PeerGone, ProtocolError, RemoteError, Timeout
+from mlpcourse.runner.protocol import (
+    Peer,
+    PeerGone,
+    ProtocolError,
+    RemoteError,
+    Timeout,
+    Unsupported,
+)
 
 
 class Remote:
@@ -78,7 +86,7 @@ class GraderPeer(Peer):
 
     def proxy(self, side: str, key, label: str):
         if side == "U" and type(key) is int:
-            return Remote(self, {"h": ["U", key, label]}, label)
+            return Remote(self, {"h": ["U", key, label]}, inert(label))  # names it in messages
         if side == "R" and type(key) is str:
             if key not in self.allowed:
                 raise PermissionError(
@@ -89,6 +97,13 @@ class GraderPeer(Peer):
             self._reference_names[id(value)] = key
             return value
         raise ProtocolError("a malformed handle")
+
+    def decode(self, tree, buffers: list, depth: int = 0, budget: list | None = None):
+        """As :meth:`Peer.decode`; what the runner says a value was is made :func:`inert`."""
+        value = super().decode(tree, buffers, depth, budget)
+        if type(value) is Unsupported:
+            value.description = inert(value.description)
+        return value
 
     def handle_of(self, value):
         if type(value) is Remote:
@@ -166,9 +181,10 @@ def plain_error(error: RemoteError) -> RemoteError:
     """The runner's exception with its text unable to speak for the grader.
 
     The type name must be an identifier (``type("a b", …)`` makes any string
-    one), and the grader's own words for a diagnosis (:data:`CAUSE`) are
-    lowered in the student's message and source lines, so that only a check
-    can name a student's mistake in a report.
+    one), the message and the frames' texts are made :func:`inert` (no escape
+    code, bidi override or zero-width character), and the grader's own words
+    for a diagnosis (:data:`CAUSE`) are lowered in the student's message and
+    source lines, so that only a check can name a student's mistake in a report.
     """
     kind = error.kind if _TYPE_NAME.fullmatch(error.kind) else "Exception"
     frames = [
@@ -181,7 +197,7 @@ def plain_error(error: RemoteError) -> RemoteError:
 
 
 def _unmarked(text: str) -> str:
-    return re.sub(re.escape(CAUSE), CAUSE.lower(), text, flags=re.IGNORECASE)
+    return re.sub(re.escape(CAUSE), CAUSE.lower(), inert(text), flags=re.IGNORECASE)
 
 
 def _bounded(values, budget: list | None = None) -> None:

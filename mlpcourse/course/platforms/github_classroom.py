@@ -13,6 +13,8 @@ import base64
 import json
 from pathlib import Path
 
+from mlpcourse.grader.inert import inert
+
 #: Where the workflow installs the course from (the published student edition, never the
 #: instructor's repository: it holds the reference).
 DEFAULT_INSTALL = "git+https://github.com/YOUR-ORG/mlpcourse-student.git"
@@ -86,12 +88,12 @@ def runner_result(report: dict) -> dict:
     tests = []
     for test in report["tests"]:
         module = test["functions"][0].removeprefix("mlpcourse.").split(".")[0]
-        message = test["message"] or "passed"
+        message = inert(test["message"]) or "passed"
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
         tests.append(
             {
-                "name": test["id"],
+                "name": inert(test["id"]),
                 "status": "pass" if test["passed"] else "fail",
                 "score": float(test["points"]),
                 "message": message,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mlpcourse.course.platforms.results import grade_upload, test_name, write_json
 from mlpcourse.course.platforms.source import course_files, grading_requirements
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.sandbox import SandboxUnavailable
 
 #: The unprivileged user ``setup.sh`` creates, for containers where bubblewrap cannot start.
@@ -76,13 +77,13 @@ def results_json(
         per_chapter[chapter] = per_chapter.get(chapter, 0) + 1
         tests.append(
             {
-                "name": test_name(test),
+                "name": inert(test_name(test)),
                 "name_format": "text",
                 "number": f"{int(chapter[:2])}.{per_chapter[chapter]}",
                 "score": float(test["points"]),
                 "max_score": float(test["max_points"]),
                 "status": "passed" if test["passed"] else "failed",
-                "output": test["message"] or "passed",
+                "output": inert(test["message"]) or "passed",
                 "output_format": "text",
                 "tags": [chapter],
                 "visibility": VISIBILITY,
@@ -91,7 +92,7 @@ def results_json(
     score = sum(t["score"] for t in tests)
     maximum = sum(t["max_score"] for t in tests)
     lines = [f"{score:g} / {maximum:g} points."]
-    lines += [f"Upload: {problem}" for problem in problems or []]
+    lines += [inert(f"Upload: {problem}") for problem in problems or []]
     if isolation:
         lines.append(f"Student code ran isolated by: {isolation}.")
     return {
@@ -113,7 +114,7 @@ def failure_json(message: str, seconds: float) -> dict:
     return {
         "score": 0.0,
         "execution_time": math.ceil(seconds),
-        "output": f"The autograder could not grade this submission: {message}",
+        "output": "The autograder could not grade this submission: " + inert(message, keep="\n"),
         "output_format": "text",
         "visibility": VISIBILITY,
         "stdout_visibility": "hidden",

@@ -18,6 +18,7 @@ from pathlib import Path
 from mlpcourse.course.platforms.results import grade_upload, test_name, write_json
 from mlpcourse.course.platforms.source import copy_course
 from mlpcourse.course.platforms.upload import file_names
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.sandbox import SandboxUnavailable
 
 #: PrairieLearn's Python grader image; any image with Python 3.11+, numpy and rich will do.
@@ -79,12 +80,12 @@ def results_json(report: dict, isolation: str = "") -> dict:
     """PrairieLearn's ``results.json`` for a grade report: ``score`` in [0, 1], one test each."""
     tests = [
         {
-            "name": test_name(test),
-            "description": ", ".join(test["functions"]),
+            "name": inert(test_name(test)),
+            "description": inert(", ".join(test["functions"])),
             "points": float(test["points"]),
             "max_points": float(test["max_points"]),
-            "message": test["message"] or "passed",
-            "output": "" if test["passed"] else test["message"],
+            "message": inert(test["message"]) or "passed",
+            "output": "" if test["passed"] else inert(test["message"]),
         }
         for test in report["tests"]
     ]
@@ -107,9 +108,10 @@ def not_gradable(message: str, problems: list[str] | None = None) -> dict:
     ``problems``: what is wrong with the upload, one string each, as PrairieLearn's
     ``format_errors`` (shown next to the file upload).
     """
+    message = inert(message, keep="\n")  # it may quote the upload (file names, errors)
     results = {"gradable": False, "score": 0.0, "message": message, "output": message}
     if problems:
-        results["format_errors"] = [problem[:1000] for problem in problems[:20]]
+        results["format_errors"] = [inert(problem)[:1000] for problem in problems[:20]]
     return bounded(results)
 
 

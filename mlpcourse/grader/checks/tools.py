@@ -5,6 +5,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mlpcourse.gradcheck import relative_error
+from mlpcourse.grader.inert import inert
 from mlpcourse.grader.wording import count, plain
 from mlpcourse.runner.protocol import RemoteError, Unsupported
 
@@ -132,10 +133,14 @@ def number(label: str, value) -> np.ndarray:
 
 
 def shown(value) -> str:
-    """What a returned value is, in a few words: its type, and its shape for arrays."""
+    """What a returned value is, in a few words: its type, and its shape for arrays.
+
+    The runner describes a value it could not send (:class:`Unsupported`): that
+    description is student text, shown :func:`inert`.
+    """
     if type(value) is np.ndarray:
         return f"an array of shape {value.shape}, dtype {value.dtype}"
-    return type(value).__name__ if not isinstance(value, Unsupported) else repr(value)
+    return type(value).__name__ if not isinstance(value, Unsupported) else inert(repr(value))
 
 
 def random_network(sizes: list[int], seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
