@@ -51,6 +51,12 @@ ATTACK_CLASSES = {
     ),
     "test_runner_user_cannot_read_a_classmate": "the runner user (no bubblewrap)",
     "test_the_grades_csv_runs_no_formula": "harming a classmate or the instructor",
+    "test_the_grader_cannot_be_stalled_or_bloated": "stalling or bloating the grader",
+    "test_one_student_cannot_cost_the_class_its_grades": "stalling or bloating the grader",
+    "test_a_grading_worker_killed_from_outside_keeps_what_finished": (
+        "stalling or bloating the grader"
+    ),
+    "test_a_grading_worker_over_its_memory_is_reported_alone": "stalling or bloating the grader",
     "test_student_text_is_inert_everywhere": "inert student text",
 }
 
