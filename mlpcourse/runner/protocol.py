@@ -421,7 +421,7 @@ class Peer:
                     raise RemoteError(
                         text(message.get("kind", "Exception"), 100),
                         text(message.get("message", ""), 4000),
-                        frames if type(frames) is list else [],
+                        frames[-8:] if type(frames) is list else [],  # the innermost
                     )
                 self.served += 1
                 if self.max_requests is not None and self.served > self.max_requests:
