@@ -230,6 +230,7 @@ MISTAKES = {
             "⋯",
             "backprop is not checked yet: it calls your tanh_prime (mlpcourse/activations.py), which does not finish",
             "fix tanh_prime first",
+            "Next: fix tanh_prime in mlpcourse/activations.py",
         ],
     ),
     "the cost summed over the batch": (
@@ -331,6 +332,7 @@ MISTAKES = {
             "⋯",
             "backprop is not checked yet: it calls your sigmoid_prime (mlpcourse/activations.py)",
             "fix sigmoid_prime first",
+            "Next: fix sigmoid_prime in mlpcourse/activations.py",
         ],
     ),
 }
