@@ -45,8 +45,8 @@ def hidden_error(
 def bias_gradient(delta: NDArray) -> NDArray[np.float64]:
     """BP3, ∂L/∂b^[l]_j = δ^[l]_j, averaged over the batch: shape (n_l, 1).
 
-    Each example's gradient is its column of δ^[l]; the batch gradient is
-    their mean (1/m) Σ_i δ^[l]_i.
+    Each example's gradient is its column of δ^[l], δ^[l]_(i) for example i;
+    the batch gradient is their mean (1/m) Σ_i δ^[l]_(i).
     """
     require_matrix("delta", delta)
     # YOUR CODE HERE

@@ -103,16 +103,23 @@ def next_step(report: dict, everything: bool) -> str:
         return f"These chapters are complete.{then}"
     culprit = next((t for t in failed if not t.get("waiting_on")), failed[0])
     module, _, function = culprit["functions"][0].removeprefix("mlpcourse.").partition(".")
-    chapter = culprit["chapter"]
-    if culprit["message"].startswith(f"importing mlpcourse/{module}.py failed"):
+    chapter, check_id, diagnosis = culprit["chapter"], culprit["id"], culprit.get("diagnosis")
+    if culprit.get("waiting_on"):  # every failure here waits on a function of another chapter
+        module, _, function = culprit["waiting_on"][0].partition(".")
+        chapter, check_id = CHAPTERS[module], f"{module}::{function.rpartition('.')[2]}"
+        diagnosis = None
+    if culprit["message"].startswith(f"importing mlpcourse/{module}.py failed") or (
+        culprit["message"].endswith(f"fix mlpcourse/{module}.py first")
+    ):
         return (
             f"Next: make mlpcourse/{module}.py import again (the error above says where); "
             f"then run `mlpcourse check {chapter[:2]}`."
         )
-    verb = "write" if "NotImplementedError" in culprit["message"] else "fix"
+    unwritten = ("NotImplementedError", "which is not written yet")
+    verb = "write" if any(text in culprit["message"] for text in unwritten) else "fix"
     notebook = next((ROOT / "exercises" / chapter).glob("*.ipynb"), None)
     where = f", and its notebook {notebook.relative_to(ROOT)}" if notebook else ""
-    section = section_for(culprit["id"], culprit.get("diagnosis"))
+    section = section_for(check_id, diagnosis)
     book = (
         f"The section “{section.title}” of chapter {section.page}"
         if section

@@ -376,3 +376,23 @@ def plot_gradcheck_errors(
     _style(ax, title=title, xlabel="step $h$", ylabel="relative error")
     fig.tight_layout()
     return fig
+
+
+def numbered_figure(fig: Figure, name: str, alt: str, caption: str):
+    """``fig`` as the book's numbered figure ``name``, with an alt text and caption computed.
+
+    A figure drawn by a cell takes its alt text and caption from the cell's
+    metadata, which is typed by hand; a number in them would not follow the
+    figure when the code changes. This glues ``fig`` under ``name`` and returns
+    the MyST Markdown of a ``glue:figure`` directive holding ``alt`` and
+    ``caption``, which the book renders as the cell's output (its
+    ``nb_render_markdown_format`` is ``myst``); ``{numref}`` finds it by ``name``.
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(name, fig, display=False)
+    plt.close(fig)  # shown once, by the directive
+    alt = " ".join(alt.split())
+    caption = " ".join(caption.split())
+    return Markdown(f"::::{{glue:figure}} {name}\n:alt: {alt}\n:name: {name}\n\n{caption}\n::::\n")

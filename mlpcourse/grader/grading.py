@@ -189,6 +189,7 @@ class ChapterGrader:
         except RemoteError as error:
             if error.kind == "OutOfTime":
                 peer.broken = True  # the runner was interrupted mid-call: start afresh
+                self._record_stall(check, traced, error)
             else:
                 self._record_calls(check, traced)
             return False, describe(error, self.bound)
@@ -223,6 +224,23 @@ class ChapterGrader:
                 self.peer.deadline = None
                 if self.peer.broken:
                     self.stop()
+
+    def _record_stall(self, check: Check, traced: list[str], error: RemoteError) -> None:
+        """Which collaborators time ran out in (a student's own check), from the runner's frames.
+
+        An endless loop in a collaborator is then charged to it alone, as any
+        other failure of a collaborator: the check waits on it.
+        """
+        found = {
+            name
+            for frame in error.frames
+            if isinstance(frame, list) and len(frame) == 4
+            for name in traced
+            if name.startswith(f"{Path(str(frame[0])).stem}.")
+            and name.rpartition(".")[2] == frame[2]
+        }
+        if found:
+            self.called[check.id] = found
 
     def _record_calls(self, check: Check, traced: list[str]) -> None:
         """Which collaborators the failed check's function called (a student's own check)."""
@@ -400,6 +418,8 @@ def explain_waiting(result: dict, outcome: dict, called: dict[str, set[str]]) ->
         elif "does not import" in why or why.startswith("importing mlpcourse/"):
             file = f"mlpcourse/{waits[-1].split('.')[0]}.py"
             state, fix = f"is in {file}, which does not import", f"fix {file} first"
+        elif "did not finish within" in why:
+            state = "does not finish in its own check (an endless loop?)"
         else:
             state = "fails its own check"
         function = test["functions"][0].removeprefix("mlpcourse.").partition(".")[2]

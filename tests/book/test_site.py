@@ -15,10 +15,11 @@ import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.book.helpers import ARTIFACTS, build_site
+from tests.book.helpers import ARTIFACTS, BOOK, build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -418,3 +419,38 @@ def test_one_search_box_on_a_phone_and_on_a_desktop(site, server, browser, phone
         for label, context in (("desktop", browser), ("phone", phone)):
             count = _layout(context, server, name)["searchBoxes"]
             assert count == 1, f"{name} on a {label}: {count} search boxes"
+
+
+def test_a_figure_s_alt_text_quotes_what_its_cell_computed(site):
+    """#fig-cross-entropy's alt text and caption hold the outputs the page computed, not typed ones.
+
+    The neuron's outputs are recomputed here, with the reference, as the page's cell does.
+    """
+    from mlpcourse.course.implementation import load
+
+    ref = load("reference")
+    bp, act = ref.backprop_equations, ref.activations
+    w, b, x, y = (np.array([[value]]) for value in (2.0, 2.0, 1.0, 0.0))
+    quadratic = []
+    for _ in range(300):
+        z = w @ x + b
+        a = act.sigmoid(z)
+        quadratic.append(a.item())
+        delta = bp.output_error(a - y, z, act.sigmoid_prime)
+        w, b = w - 0.15 * bp.weight_gradient(delta, x), b - 0.15 * bp.bias_gradient(delta)
+    below = next(k for k, value in enumerate(quadratic) if value < 0.5)
+    figure = soup_of(site, "book/06-backprop-algorithm.html").find(id="fig-cross-entropy")
+    alt, caption = figure.find("img")["alt"], figure.find("figcaption").get_text()
+    assert f"still {quadratic[100]:.3f} at step 100" in alt, alt
+    assert f"{quadratic[150]:.3f} at step 150" in alt and f"only after {below} steps" in alt, alt
+    assert f"still {quadratic[100]:.3f}" in caption, caption
+
+
+def test_the_book_gives_one_set_of_instructions():
+    """The exercises page is the students' manual: chapters in order, each checked by make check."""
+    text = (BOOK / "exercises.md").read_text()
+    rows = re.findall(r"^\| \{doc\}`(\d\d)-[^`]+` .*`make check CHAPTER=(\d\d)` \|$", text, re.M)
+    assert [chapter for chapter, _ in rows] == ["01", "02", "03", "04", "05", "06"], rows
+    assert all(chapter == checked for chapter, checked in rows), rows
+    for page in BOOK.glob("*.md"):
+        assert "pytest tests/graded -k" not in page.read_text(), f"{page.name}: another way"

@@ -5,6 +5,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mlpcourse.gradcheck import relative_error
+from mlpcourse.grader import shapes
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.wording import count, plain
 from mlpcourse.runner.protocol import RemoteError, Unsupported
@@ -40,6 +41,10 @@ def call(function, label: str, on_error: dict[str, str] | None = None, **argumen
             raise AssertionError(
                 f"{label} gave a warning: {error.kind}: {error.message}{hint}"
             ) from None
+        explained = shapes.explain(error, arguments)  # a product of the wrong shapes
+        if explained:
+            error.message = explained
+            raise
         for text, cause in (on_error or {}).items():
             if text in error.message:
                 error.message += f". Likely cause: {cause}"
