@@ -33,6 +33,8 @@ from mlpcourse.runner.protocol import OverBudget, PeerGone, ProtocolError, Remot
 
 #: Characters of a report message at most (student text goes into messages).
 MAX_MESSAGE = 2000
+#: Seconds the grader waits past a limit for the runner to say where the student's code was.
+REPORT_GRACE = 3.0
 
 
 @dataclass
@@ -154,12 +156,15 @@ class ChapterGrader:
         peer.reset(allowed, self.limits)
         if not self.use_reference:
             peer.resolve = reference.LATER_CHAPTERS.__getitem__
-        peer.deadline, self.bound = min(
+        end, self.bound = min(
             (time.monotonic() + self.limits.check_timeout, f"{self.limits.check_timeout:g} s"),
             (self.chapter_end, f"the chapter's {self.limits.timeout:g} s"),
             (self.student_end, f"the {self.limits.student_timeout:g} s for the whole submission"),
         )
-        limit = max(peer.deadline - time.monotonic(), 0.0)
+        limit = max(end - time.monotonic(), 0.0)
+        # The runner interrupts the student's code at the limit and says where it was; the
+        # grader waits a little longer for that answer (on a busy machine too), then kills it.
+        peer.deadline = end + REPORT_GRACE
         try:
             importing = f"importing mlpcourse/{check.module}.py failed"
             try:
@@ -168,7 +173,7 @@ class ChapterGrader:
                     module=check.module,
                     proxies=sorted(allowed),
                     traced=traced,
-                    seconds=max(limit - 0.5, 0.8 * limit),  # the runner names the culprit
+                    seconds=limit,  # the runner names the culprit
                 )
             except RemoteError as error:
                 if error.kind == "OutOfTime":
