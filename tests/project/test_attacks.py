@@ -43,7 +43,15 @@ from mlpcourse.runner import EXERCISE_MODULES
 
 from .mutants import Variant
 
-LIMITS = Limits(timeout=30, check_timeout=4, memory_mb=1024)
+# Time limits a loaded machine keeps. A check takes well under a second on a quiet machine;
+# with both cores of a 2-core machine busy, the slowest (network::backprop) took 3.8 s and
+# writing 100 MB to stderr 2 s (a loaded CI runner once took over 4 s: the old 4 s limit broke).
+#: For attacks whose point is not time: a limit no honest check comes near, free when it passes.
+LIMITS = Limits(timeout=120, check_timeout=30, memory_mb=1024)
+#: For attacks whose point is time (a loop, a sleep): the attacked check must end with "did not
+#: finish", and the checks graded beside it (gradient_descent: under 0.7 s each, runner start
+#: included, with both cores busy) keep the grader's default 10 s, a margin over 10x.
+STALLING = Limits(memory_mb=1024)
 ROOT = REFERENCE_DIR.parent.parent
 STUBS = PACKAGE_DIR
 REFERENCE = REFERENCE_DIR / "activations.py"
@@ -106,6 +114,14 @@ def chapter_points(report: dict, module: str) -> float:
 
 def max_points(module: str) -> float:
     return sum(c.points for c in CHECKS if c.module == module)
+
+
+def assert_returned(elapsed: float, limits: Limits) -> None:
+    """The grade returned, as its limits make it: a chapter stops after ``limits.timeout`` and
+    the check under way; twice that is a margin a loaded machine keeps, and a grader that let an
+    attack stall it would never return at all."""
+    allowed = 2 * (limits.timeout + limits.check_timeout)
+    assert elapsed < allowed, f"grading took {elapsed:.1f} s, over {allowed:g} s"
 
 
 def hidden_marker() -> str:
@@ -261,7 +277,7 @@ found = []
 for where in (["-C", {str(ROOT)!r}], ["--git-dir", {str(ROOT / ".git")!r}]):
     command = ["git", "-c", "safe.directory=*", *where, "show", "HEAD:" + {IN_REPO!r}]
     try:
-        found.append(subprocess.run(command, capture_output=True, timeout=3).stdout)
+        found.append(subprocess.run(command, capture_output=True, timeout=10).stdout)
     except (OSError, subprocess.SubprocessError):
         pass
 """
@@ -1089,12 +1105,13 @@ def test_a_classmate_and_the_instructor_are_unharmed(attack, tmp_path):
     watched = [*INSTRUCTOR_FILES, APPENDED_FILE, *victim.rglob("*.py")]
     before = _fingerprints(watched)
     command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(klass), "--all"]
-    command += ["--csv", str(tmp_path / "grades.csv"), "--jobs", "2", "--timeout", "30"]
-    command += ["--check-timeout", "4", "--memory", "1024"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    command += ["--csv", str(tmp_path / "grades.csv"), "--jobs", "2"]
+    command += ["--timeout", f"{LIMITS.timeout:g}", "--check-timeout", f"{LIMITS.check_timeout:g}"]
+    command += ["--memory", str(LIMITS.memory_mb)]
+    try:  # a bound on a hang, not a speed: the class takes a few seconds on a quiet machine
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"{attack}: grading the class did not finish within 30 s")
+        pytest.fail(f"{attack}: grading the class did not return within 600 s")
     assert result.returncode == 0, result.stderr[-3000:]
     assert _fingerprints(watched) == before, "files of the instructor or of ada changed"
     assert not [p for p in Path("/tmp").iterdir() if marker in p.name]
@@ -1164,7 +1181,7 @@ SPAWN = {
             while True:
                 time.sleep(0.2)
         threading.Thread(target=live, daemon=False).start()
-        assert started.wait(2), "the thread did not start"
+        assert started.wait(20), "the thread did not start"
         """,
     "a forked copy of the runner, renamed": """
         import os, time
@@ -1192,7 +1209,7 @@ SPAWN = {
                 time.sleep(0.2)
         ready = multiprocessing.get_context("fork").Event()
         multiprocessing.get_context("fork").Process(target=live, args=(ready,)).start()
-        assert ready.wait(2), "the process did not start"
+        assert ready.wait(20), "the process did not start"
         """,
 }
 
@@ -1244,16 +1261,15 @@ def test_no_process_outlives_grading(attack, tmp_path):
     student = submission(tmp_path, activations=edit)
     start = time.monotonic()
     results = outcome(grade(student, LIMITS, modules=["activations"]))
-    assert time.monotonic() - start < 60
+    assert_returned(time.monotonic() - start, LIMITS)
     passed, message = results["activations::sigmoid"]
     if survivor.then_exit:
         assert not passed and "ended while your code ran" in message, message
     else:
         assert passed, message
     survivors = _processes_named(marker)
-    for _ in range(30):  # the sandbox's processes may take a moment to go
-        if not survivors:
-            break
+    deadline = time.monotonic() + 30  # killed processes take a moment to go, longer when busy
+    while survivors and time.monotonic() < deadline:
         time.sleep(0.1)
         survivors = _processes_named(marker)
     assert not survivors, f"{attack}: still running after grading: {survivors}"
@@ -1441,6 +1457,7 @@ def container(tmp_path_factory) -> SimpleNamespace:
 def _run_as_runner_user(container, folder: Path, mode: str, *more: str):
     """``mlpcourse grade folder --json ... --runner-user nobody`` in the container."""
     command = f"{container.platforms.PYTHON} -m mlpcourse.cli grade {folder} --json "
+    command += f"--timeout {LIMITS.timeout:g} --check-timeout {LIMITS.check_timeout:g} "
     command += " ".join(more) + " --runner-user nobody"
     result = container.platforms.jailed(
         container.machine,
@@ -1528,7 +1545,7 @@ def test_runner_user_has_no_network(mode, container, tmp_path):
             except OSError:
                 continue
             with connection:
-                connection.settimeout(5)
+                connection.settimeout(30)  # sent on connecting: a margin for a busy machine
                 try:
                     received.append(connection.recv(100))
                 except OSError:
@@ -1650,6 +1667,8 @@ DENIALS = {
 @pytest.mark.parametrize("attack", DENIALS, ids=list(DENIALS))
 def test_denial_of_service_is_contained(attack, tmp_path):
     denial = DENIALS[attack]
+    expect = (denial.expect,) if isinstance(denial.expect, str) else denial.expect or ()
+    limits = STALLING if any(TIMEOUT in e for e in expect) else LIMITS  # is time the point?
     module, function = denial.check.split("::")
     name = "Network." + function if module == "network" else function
     student = submission(tmp_path, **{module: edit_function(name, denial.body)})
@@ -1657,7 +1676,7 @@ def test_denial_of_service_is_contained(attack, tmp_path):
     only = [denial.check, *(c.id for c in CHECKS if c.module == other)]
     memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.monotonic()
-    report = grade(student, LIMITS, modules=[module, other], only=only)
+    report = grade(student, limits, modules=[module, other], only=only)
     elapsed = time.monotonic() - start
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - memory_before) / 1024
     results = outcome(report)
@@ -1666,16 +1685,15 @@ def test_denial_of_service_is_contained(attack, tmp_path):
         assert passed, message
     else:
         assert not passed, f"{attack}: {denial.check} passed"
-        expect = (denial.expect,) if isinstance(denial.expect, str) else denial.expect
         assert any(e in message for e in expect), message
     assert len(message) < 20_000, f"a message of {len(message)} characters"
-    assert elapsed < 60, f"grading took {elapsed:.1f} s"
+    assert_returned(elapsed, limits)
     assert chapter_points(report, other) == max_points(other), [
         (t["id"], t["message"]) for t in report["tests"] if not t["passed"]
     ]
-    assert grown < LIMITS.memory_mb, (
+    assert grown < limits.memory_mb, (
         f"the trusted grader grew by {grown:.0f} MiB for this submission, over the "
-        f"{LIMITS.memory_mb} MiB a runner may use"
+        f"{limits.memory_mb} MiB a runner may use"
     )
 
 

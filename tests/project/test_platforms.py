@@ -156,7 +156,7 @@ def jailed(
         capture_output=True,
         text=True,
         env=environment,
-        timeout=120,
+        timeout=600,  # a bound on a hang: a loaded machine takes minutes for some (setup.sh)
     )
 
 
