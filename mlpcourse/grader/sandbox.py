@@ -521,15 +521,18 @@ def _remove_ipc(user: RunnerUser) -> None:
         held |= any(len(r.split()) > column and r.split()[column] == str(user.uid) for r in rows)
     ipcrm = shutil.which("ipcrm")
     if held and ipcrm is not None:
-        subprocess.run(
-            [ipcrm, "--all"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            cwd="/",
-            env=_environment(),
-            preexec_fn=lambda: _drop_to(user),
-            timeout=60,
-        )
+        try:
+            subprocess.run(
+                [ipcrm, "--all"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                cwd="/",
+                env=_environment(),
+                preexec_fn=lambda: _drop_to(user),
+                timeout=60,
+            )
+        except (OSError, subprocess.SubprocessError):
+            pass  # nothing better to do: the objects stay, as without this sweep
 
 
 def _sweep(user: RunnerUser, confinement: Confinement) -> None:
@@ -558,8 +561,12 @@ class Runner:
         environment, cwd, drop, confine = _environment(), tempfile.gettempdir(), None, None
         if self.user is not None:
             self.lock = _lock_user(self.user)  # released by stop()
-            _sweep(self.user, self.confinement)  # what a runner of a grader that died left
-            self.scratch = _user_scratch(submission, self.user)
+            try:
+                _sweep(self.user, self.confinement)  # what a runner of a grader that died left
+                self.scratch = _user_scratch(submission, self.user)
+            except BaseException:
+                os.close(self.lock)
+                raise
             folder, cwd, drop = (
                 str(self.scratch / "submission"),
                 str(self.scratch / "home"),
