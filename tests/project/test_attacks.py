@@ -5,6 +5,7 @@
 3. self-calls and imports      7. denial of service
 4. harming a classmate or      8. the notebook route (one case; the rest is
    the instructor                 covered with the notebooks)
+6b. the runner user (no bubblewrap): what one runner leaves for the next, the network
 
 A submission is the reference (or the stubs) with one function, or one
 module, replaced by the attack. Every case asserts what the grader must do:
