@@ -50,6 +50,8 @@ ATTACK_CLASSES = {
         "the runner user (no bubblewrap)"
     ),
     "test_runner_user_cannot_read_a_classmate": "the runner user (no bubblewrap)",
+    "test_runner_user_leaves_nothing_for_the_next_runner": "the runner user (no bubblewrap)",
+    "test_runner_user_has_no_network": "the runner user (no bubblewrap)",
     "test_the_grades_csv_runs_no_formula": "harming a classmate or the instructor",
     "test_the_grader_cannot_be_stalled_or_bloated": "stalling or bloating the grader",
     "test_one_student_cannot_cost_the_class_its_grades": "stalling or bloating the grader",

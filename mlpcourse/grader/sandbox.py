@@ -14,16 +14,44 @@ the student started outlives it.
 
 Where bubblewrap cannot start (a container without user namespaces, as on
 Gradescope), a root grader can run the runner as a dedicated unprivileged
-user instead (:class:`RunnerUser`): no namespaces then, but the runner gets
-that user's rights only (it cannot read a course folder that only root can
-read, which :func:`check_runner_user` verifies), the same rlimits and the
-same pids cgroup, a copy of the submission and a scratch folder of its own,
-one runner of that user at a time, and every process of that user is killed
+user instead (:class:`RunnerUser`): the runner gets that user's rights only
+(it cannot read a course folder that only root can read, which
+:func:`check_runner_user` verifies), the same rlimits and the same pids
+cgroup, a copy of the submission and a scratch folder of its own (its
+``HOME`` and ``TMPDIR``, new and empty for each runner, removed after), one
+runner of that user at a time, and every process of that user is killed
 when it stops. :func:`choose_isolation` picks bubblewrap when it starts, and
 never falls back to running student code as root.
+
+Runners of one user would otherwise share what that user can write and the
+network: one chapter's runner could leave data in ``/tmp`` for the next, or
+for the next student's. So, as root, before it drops to the user, the
+runner's process enters new mount, network and IPC namespaces
+(:func:`user_confinement` probes once whether the kernel allows it): fresh
+tmpfs on ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the other world-writable
+folders of :data:`SHARED_FOLDERS` (what the runner needs under them, its
+scratch folder, the support code, is bound back), only a loopback interface,
+down, and System V IPC and POSIX queues of its own; all of it ends with the
+runner. A container without ``CAP_SYS_ADMIN`` (Docker's default; likely
+Gradescope's) refuses: then every file and folder the user owns in
+:data:`SHARED_FOLDERS` is deleted, and its System V IPC objects removed,
+after each runner stops and before the next starts (under the user's lock),
+and the network stays open. :func:`check_runner_user` says so on stderr and
+:meth:`RunnerUser.describe` in every report that names the isolation.
+
+What remains with a runner user: where namespaces are refused, the network
+(block outbound traffic by the platform's own settings, where it has any),
+POSIX message queues where ``/dev/mqueue`` is not mounted (nothing lists
+them), and files left in world-writable folders outside :data:`SHARED_FOLDERS`
+(``find / -xdev -perm -0002 -type d`` lists them; make them unwritable, or
+grade in a throwaway container). Everywhere: what the kernel shows every
+process (``/proc`` of the grader, load, timing). The user must be dedicated
+to grading: every process it runs is killed, and where namespaces are
+refused every file it owns in :data:`SHARED_FOLDERS` is deleted.
 """
 
 import atexit
+import ctypes
 import fcntl
 import functools
 import os
@@ -32,6 +60,7 @@ import resource
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -105,7 +134,10 @@ class RunnerUser:
 
     def describe(self) -> str:
         """How the runner is isolated, in words (for reports)."""
-        return f"unprivileged user {self.name} (uid {self.uid}), without bubblewrap"
+        return (
+            f"unprivileged user {self.name} (uid {self.uid}), without bubblewrap; "
+            + user_confinement().describe()
+        )
 
 
 #: How student code runs: under bubblewrap (True), as a runner user, or unconfined (False).
@@ -151,6 +183,17 @@ def copy_submission(folder: Path, into: Path) -> dict[str, str]:
     return refused
 
 
+def _python_prefixes() -> set[str]:
+    """The folders of the Python in use, resolved: what a runner needs to start Python."""
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    # Package folders added by .pth files (a virtual environment layered on another one).
+    return prefixes | {
+        os.path.realpath(p)
+        for p in sys.path
+        if os.path.isdir(p) and os.path.basename(p) in ("site-packages", "dist-packages")
+    }
+
+
 def _bind_system() -> list[str]:
     arguments = []
     for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -159,13 +202,7 @@ def _bind_system() -> list[str]:
             arguments += ["--symlink", os.readlink(path), top]
         elif path.is_dir():
             arguments += ["--ro-bind", top, top]
-    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    # Package folders added by .pth files (a virtual environment layered on another one).
-    prefixes |= {
-        os.path.realpath(p)
-        for p in sys.path
-        if os.path.isdir(p) and os.path.basename(p) in ("site-packages", "dist-packages")
-    }
+    prefixes = _python_prefixes()
     for prefix in sorted(prefixes):
         if not prefix.startswith("/usr/"):
             arguments += ["--ro-bind", prefix, prefix]
@@ -307,6 +344,206 @@ def _kill_user(uid: int) -> None:
         time.sleep(0.01)
 
 
+#: World-writable folders where a runner user could leave files for the next runner, and the
+#: size of the tmpfs each gets in the runner's own mount namespace (MiB; None: ``disk_mb``).
+SHARED_FOLDERS = {
+    "/tmp": None,
+    "/var/tmp": None,
+    "/dev/shm": 1,
+    "/dev/mqueue": 1,
+    "/run/lock": 1,
+    "/var/lock": 1,
+    "/var/crash": 1,
+}
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
+
+
+def shared_folders(disk_mb: int) -> dict[str, int]:
+    """The folders of :data:`SHARED_FOLDERS` here (world-writable, once each), with sizes."""
+    found: dict[str, int] = {}
+    for folder, size in SHARED_FOLDERS.items():
+        real = os.path.realpath(folder)
+        try:
+            mode = os.stat(real).st_mode
+        except OSError:
+            continue
+        if stat.S_ISDIR(mode) and mode & 0o002 and real not in found:
+            found[real] = disk_mb if size is None else size
+    return found
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What the kernel lets a root grader add to a runner user (:func:`user_confinement`)."""
+
+    namespaces: bool  # new network and IPC namespaces: only a loopback, down; IPC of its own
+    mounts: bool  # a new mount namespace with a fresh tmpfs on each shared folder
+    why: str = ""  # why not, in words
+
+    def describe(self) -> str:
+        shared = "/tmp, /var/tmp and /dev/shm are shared, emptied of its files between runners"
+        if self.namespaces and self.mounts:
+            return "a private /tmp, /var/tmp and /dev/shm, no network (new namespaces)"
+        if self.namespaces:
+            return f"no network (a new namespace), but {shared}: mounts refused ({self.why})"
+        return (
+            f"the network is open and {shared}: the kernel refused new namespaces ({self.why}); "
+            "block outbound traffic by the platform's own settings"
+        )
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, its ``unshare`` and ``mount`` typed (loaded before any fork)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.unshare.argtypes = [ctypes.c_int]
+    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+    return libc
+
+
+def _checked(name: str, result: int) -> None:
+    if result != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"{name}: {os.strerror(number)}")
+
+
+def _enter_namespaces() -> None:
+    """Leave the grader's mount, network and IPC namespaces (in the child, as root)."""
+    _checked("unshare", _libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC))
+
+
+def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str = "") -> None:
+    arguments = [None if a is None else a.encode() for a in (source, target, kind, data or None)]
+    _checked(f"mount {target}", _libc().mount(*arguments[:3], flags, arguments[3]))
+
+
+def _private_mounts(shared: dict[str, int], keep: list[str]) -> None:
+    """A fresh tmpfs on each shared folder; what the runner needs under one is bound back.
+
+    In the child, as root, in its own mount namespace; nothing propagates to the grader's.
+    """
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    held = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)) for path in keep]
+    for folder, size in shared.items():
+        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}m")
+    for path, descriptor in sorted(held, key=lambda item: len(item[0])):  # parents first
+        try:
+            hidden = not os.path.samestat(os.stat(path), os.fstat(descriptor))
+        except OSError:
+            hidden = True
+        if hidden:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{descriptor}", path, None, MS_BIND | MS_REC)
+        os.close(descriptor)
+
+
+@functools.cache
+def user_confinement() -> Confinement:
+    """Whether a runner user's runner can get new namespaces here: probed once, as it would."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return Confinement(False, False, "only a root grader on Linux can create them")
+    try:
+        _libc()
+    except (OSError, AttributeError) as error:
+        return Confinement(False, False, f"no unshare() in the C library: {error}")
+    reads, writes = os.pipe()
+    shared = shared_folders(1)
+
+    def probe() -> None:
+        for stage, step in (
+            ("namespaces", _enter_namespaces),
+            ("mounts", lambda: _private_mounts(shared, [])),
+        ):
+            try:
+                step()
+            except OSError as error:
+                os.write(writes, f"{stage}:{error.strerror}".encode())
+                return
+        os.write(writes, b"ok:")
+
+    try:
+        subprocess.run(
+            [sys.executable, "-I", "-c", ""],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            preexec_fn=probe,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        return Confinement(False, False, f"the probe failed: {error}")
+    finally:
+        os.close(writes)
+    with os.fdopen(reads, "rb") as answers:
+        stage, _, why = answers.read(4096).decode(errors="replace").partition(":")
+    if stage == "ok":
+        return Confinement(True, True)
+    if stage == "mounts":
+        return Confinement(True, False, why)
+    return Confinement(False, False, why or "the probe did not answer")
+
+
+def _remove_owned(folder: str, user: RunnerUser, depth: int = 8) -> None:
+    """Delete what ``user`` owns in ``folder``, and in the folders there it can write to."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if info.st_uid == user.uid:
+            if stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(entry.path, ignore_errors=True)  # never follows a link
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
+        elif stat.S_ISDIR(info.st_mode) and depth > 0:
+            if info.st_mode & 0o002 or (info.st_mode & 0o020 and info.st_gid == user.gid):
+                _remove_owned(entry.path, user, depth - 1)
+
+
+def _remove_ipc(user: RunnerUser) -> None:
+    """Remove the System V IPC objects ``user`` holds (as it: root may lack CAP_SYS_ADMIN)."""
+    held = False
+    for kind in ("shm", "msg", "sem"):
+        try:
+            header, *rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        column = header.split().index("uid")
+        held |= any(len(r.split()) > column and r.split()[column] == str(user.uid) for r in rows)
+    ipcrm = shutil.which("ipcrm")
+    if held and ipcrm is not None:
+        try:
+            subprocess.run(
+                [ipcrm, "--all"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                cwd="/",
+                env=_environment(),
+                preexec_fn=lambda: _drop_to(user),
+                timeout=60,
+            )
+        except (OSError, subprocess.SubprocessError):
+            pass  # nothing better to do: the objects stay, as without this sweep
+
+
+def _sweep(user: RunnerUser, confinement: Confinement) -> None:
+    """Where namespaces are refused: delete what runners of ``user`` left for the next one."""
+    if not confinement.mounts:
+        for folder in shared_folders(0):
+            _remove_owned(folder, user)
+    if not confinement.namespaces:
+        _remove_ipc(user)
+
+
 class Runner:
     """One runner process with its pipes; :meth:`stop` kills all it started.
 
@@ -319,17 +556,24 @@ class Runner:
         self.user = sandbox if isinstance(sandbox, RunnerUser) else None
         self.scratch: Path | None = None
         self.lock: int | None = None
+        self.confinement = user_confinement() if self.user is not None else None
         lib, folder = str(support_library()), str(submission)
-        environment, cwd, drop = _environment(), tempfile.gettempdir(), None
+        environment, cwd, drop, confine = _environment(), tempfile.gettempdir(), None, None
         if self.user is not None:
             self.lock = _lock_user(self.user)  # released by stop()
-            self.scratch = _user_scratch(submission, self.user)
+            try:
+                _sweep(self.user, self.confinement)  # what a runner of a grader that died left
+                self.scratch = _user_scratch(submission, self.user)
+            except BaseException:
+                os.close(self.lock)
+                raise
             folder, cwd, drop = (
                 str(self.scratch / "submission"),
                 str(self.scratch / "home"),
                 self.user,
             )
             environment |= {"HOME": cwd, "TMPDIR": cwd, "MPLCONFIGDIR": cwd}
+            confine = self._confine(lib, cwd)
             prefix = []
         elif sandbox:
             prefix = bwrap_command(submission, limits)
@@ -355,7 +599,7 @@ class Runner:
                 cwd=cwd,
                 env=environment,  # nothing of the grader's environment reaches the runner
                 start_new_session=True,
-                preexec_fn=_apply_limits(limits, self.cgroup, nproc, drop),
+                preexec_fn=_apply_limits(limits, self.cgroup, nproc, drop, confine),
             )
         except BaseException:
             self.stop()  # the lock, the scratch folder, the cgroup
@@ -363,6 +607,21 @@ class Runner:
         finally:
             os.close(runner_reads)
             os.close(runner_writes)
+
+    def _confine(self, lib: str, home: str):
+        """What the runner user's process does as root before it drops: new namespaces."""
+        confinement, shared = self.confinement, shared_folders(self.limits.disk_mb)
+        keep = [lib, str(self.scratch), os.path.dirname(sys.executable), sys.prefix]
+        keep += sorted(_python_prefixes())
+
+        def confine() -> None:
+            if confinement.namespaces:
+                _enter_namespaces()
+            if confinement.mounts:
+                _private_mounts(shared, keep)
+                os.chdir(home)
+
+        return confine
 
     def exit_cause(self) -> str:
         """Why the runner ended, in words, once it has."""
@@ -401,11 +660,16 @@ class Runner:
         if self.cgroup is not None:
             _remove_cgroup(self.cgroup)
         if self.user is not None:
-            _kill_user(self.user.uid)  # a process that left the group by setsid() too
-            shutil.rmtree(self.scratch, ignore_errors=True)
-            if self.lock is not None:
-                os.close(self.lock)  # releases the lock
-                self.lock = None
+            try:
+                _kill_user(self.user.uid)  # a process that left the group by setsid() too
+                if self.scratch is not None:
+                    shutil.rmtree(self.scratch, ignore_errors=True)
+                if self.lock is not None:
+                    _sweep(self.user, self.confinement)  # before the next runner starts
+            finally:
+                if self.lock is not None:
+                    os.close(self.lock)  # releases the lock
+                    self.lock = None
 
 
 def _remove_cgroup(group: Path) -> None:
@@ -420,7 +684,11 @@ def _remove_cgroup(group: Path) -> None:
 
 
 def _apply_limits(
-    limits: Limits, cgroup: Path | None, nproc: int | None, user: RunnerUser | None = None
+    limits: Limits,
+    cgroup: Path | None,
+    nproc: int | None,
+    user: RunnerUser | None = None,
+    confine=None,
 ):
     def apply() -> None:
         if cgroup is not None:
@@ -442,6 +710,8 @@ def _apply_limits(
             except (OSError, ValueError):  # a limit this system will not set (macOS: AS)
                 if os.geteuid() == 0 or sys.platform == "linux":
                     raise
+        if confine is not None:
+            confine()  # as root, before dropping: new namespaces
         if user is not None:
             _drop_to(user)
 
@@ -540,6 +810,9 @@ def check_runner_user(user: RunnerUser) -> None:
             f"runner user {user.name} can read the grader's files ({readable[0]}): make the "
             f"course folder {PACKAGE_DIR.parent} readable by root only (chmod 700)"
         )
+    confinement = user_confinement()
+    if not (confinement.namespaces and confinement.mounts):
+        print(f"mlpcourse: runner user {user.name}: {confinement.describe()}", file=sys.stderr)
 
 
 @functools.cache

@@ -323,7 +323,7 @@ def test_a_solution_unfolds_on_click(site, server, browser):
     body = solution.locator("section").first
     assert not body.is_visible(), "the solution is shown before the student asks for it"
     solution.locator("button.toggle-button").click()
-    body.wait_for(state="visible", timeout=5000)
+    body.wait_for(state="visible", timeout=30_000)  # returns once shown: a margin when busy
     assert "product rule" in body.inner_text()
     page.close()
 

@@ -5,6 +5,7 @@
 3. self-calls and imports      7. denial of service
 4. harming a classmate or      8. the notebook route (one case; the rest is
    the instructor                 covered with the notebooks)
+6b. the runner user (no bubblewrap): what one runner leaves for the next, the network
 
 A submission is the reference (or the stubs) with one function, or one
 module, replaced by the attack. Every case asserts what the grader must do:
@@ -24,9 +25,11 @@ import re
 import resource
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +48,15 @@ from mlpcourse.runner import EXERCISE_MODULES
 
 from .mutants import Variant
 
-LIMITS = Limits(timeout=30, check_timeout=4, memory_mb=1024)
+# Time limits a loaded machine keeps. A check takes well under a second on a quiet machine;
+# with both cores of a 2-core machine busy, the slowest (network::backprop) took 3.8 s and
+# writing 100 MB to stderr 2 s (a loaded CI runner once took over 4 s: the old 4 s limit broke).
+#: For attacks whose point is not time: a limit no honest check comes near, free when it passes.
+LIMITS = Limits(timeout=120, check_timeout=30, memory_mb=1024)
+#: For attacks whose point is time (a loop, a sleep): the attacked check must end with "did not
+#: finish", and the checks graded beside it (gradient_descent: under 0.7 s each, runner start
+#: included, with both cores busy) keep the grader's default 10 s, a margin over 10x.
+STALLING = Limits(memory_mb=1024)
 ROOT = REFERENCE_DIR.parent.parent
 STUBS = PACKAGE_DIR
 REFERENCE = REFERENCE_DIR / "activations.py"
@@ -108,6 +119,14 @@ def chapter_points(report: dict, module: str) -> float:
 
 def max_points(module: str) -> float:
     return sum(c.points for c in CHECKS if c.module == module)
+
+
+def assert_returned(elapsed: float, limits: Limits) -> None:
+    """The grade returned, as its limits make it: a chapter stops after ``limits.timeout`` and
+    the check under way; twice that is a margin a loaded machine keeps, and a grader that let an
+    attack stall it would never return at all."""
+    allowed = 2 * (limits.timeout + limits.check_timeout)
+    assert elapsed < allowed, f"grading took {elapsed:.1f} s, over {allowed:g} s"
 
 
 def hidden_marker() -> str:
@@ -263,7 +282,7 @@ found = []
 for where in (["-C", {str(ROOT)!r}], ["--git-dir", {str(ROOT / ".git")!r}]):
     command = ["git", "-c", "safe.directory=*", *where, "show", "HEAD:" + {IN_REPO!r}]
     try:
-        found.append(subprocess.run(command, capture_output=True, timeout=3).stdout)
+        found.append(subprocess.run(command, capture_output=True, timeout=10).stdout)
     except (OSError, subprocess.SubprocessError):
         pass
 """
@@ -1091,12 +1110,13 @@ def test_a_classmate_and_the_instructor_are_unharmed(attack, tmp_path):
     watched = [*INSTRUCTOR_FILES, APPENDED_FILE, *victim.rglob("*.py")]
     before = _fingerprints(watched)
     command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(klass), "--all"]
-    command += ["--csv", str(tmp_path / "grades.csv"), "--jobs", "2", "--timeout", "30"]
-    command += ["--check-timeout", "4", "--memory", "1024"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    command += ["--csv", str(tmp_path / "grades.csv"), "--jobs", "2"]
+    command += ["--timeout", f"{LIMITS.timeout:g}", "--check-timeout", f"{LIMITS.check_timeout:g}"]
+    command += ["--memory", str(LIMITS.memory_mb)]
+    try:  # a bound on a hang, not a speed: the class takes a few seconds on a quiet machine
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"{attack}: grading the class did not finish within 30 s")
+        pytest.fail(f"{attack}: grading the class did not return within 600 s")
     assert result.returncode == 0, result.stderr[-3000:]
     assert _fingerprints(watched) == before, "files of the instructor or of ada changed"
     assert not [p for p in Path("/tmp").iterdir() if marker in p.name]
@@ -1166,7 +1186,7 @@ SPAWN = {
             while True:
                 time.sleep(0.2)
         threading.Thread(target=live, daemon=False).start()
-        assert started.wait(2), "the thread did not start"
+        assert started.wait(20), "the thread did not start"
         """,
     "a forked copy of the runner, renamed": """
         import os, time
@@ -1194,7 +1214,7 @@ SPAWN = {
                 time.sleep(0.2)
         ready = multiprocessing.get_context("fork").Event()
         multiprocessing.get_context("fork").Process(target=live, args=(ready,)).start()
-        assert ready.wait(2), "the process did not start"
+        assert ready.wait(20), "the process did not start"
         """,
 }
 
@@ -1246,16 +1266,15 @@ def test_no_process_outlives_grading(attack, tmp_path):
     student = submission(tmp_path, activations=edit)
     start = time.monotonic()
     results = outcome(grade(student, LIMITS, modules=["activations"]))
-    assert time.monotonic() - start < 60
+    assert_returned(time.monotonic() - start, LIMITS)
     passed, message = results["activations::sigmoid"]
     if survivor.then_exit:
         assert not passed and "ended while your code ran" in message, message
     else:
         assert passed, message
     survivors = _processes_named(marker)
-    for _ in range(30):  # the sandbox's processes may take a moment to go
-        if not survivors:
-            break
+    deadline = time.monotonic() + 30  # killed processes take a moment to go, longer when busy
+    while survivors and time.monotonic() < deadline:
         time.sleep(0.1)
         survivors = _processes_named(marker)
     assert not survivors, f"{attack}: still running after grading: {survivors}"
@@ -1350,6 +1369,212 @@ def test_no_secret_leaks_into_the_report(attack, tmp_path, monkeypatch):
         except (OSError, IndexError):
             continue
         assert first not in text, f"{attack}: {path} leaked into the report"
+
+
+# ---- 6b. the runner user (no bubblewrap): what one runner leaves for the next ---------------
+# Without bubblewrap, a root grader runs each runner as one unprivileged user. Runners of that
+# user must not pass anything on: not to the next chapter's, not to the next student's. Each
+# case runs twice in a simulated container (test_platforms.py): as root, where new namespaces
+# are allowed, and without CAP_SYS_ADMIN (Docker's default, likely Gradescope's), where they are
+# refused and the grader falls back (see mlpcourse/grader/sandbox.py).
+
+#: At import, once per runner process: look for what an earlier runner left, then leave some.
+LEAVE_AND_LOOK = """
+def _leave_and_look():
+    import builtins, ctypes, glob, os, time
+    if getattr(builtins, MARKER, False):
+        return
+    setattr(builtins, MARKER, True)
+    folders = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", os.environ["HOME"],
+               os.environ["TMPDIR"]]
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = [p for f in folders for p in glob.glob(f"{f}/{MARKER}*")]
+    found += glob.glob(f"/tmp/*/{MARKER}*") + glob.glob(f"/tmp/*/*/{MARKER}*")  # a home
+    if libc.shmget(KEY, 64, 0) >= 0:
+        found.append("a System V shared memory segment")
+    if found:
+        raise RuntimeError("found what a runner before left: " + ", ".join(sorted(found))[:500])
+    mine = f"{MARKER}-{os.getpid()}"
+    for folder in folders:
+        try:
+            open(f"{folder}/{mine}", "w").write("for the next runner")
+        except OSError:
+            pass
+    try:
+        os.makedirs(f"/tmp/{mine}-folder/{MARKER}-inside")
+    except OSError:
+        pass
+    libc.shmget(KEY, 64, 0o1000 | 0o600)  # IPC_CREAT
+    if os.fork() == 0:  # a daemon that writes on after its runner has stopped
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                for n in range(50):
+                    for folder in folders[:4]:
+                        try:
+                            open(f"{folder}/{mine}-late-{n}", "w").close()
+                        except OSError:
+                            pass
+                    time.sleep(0.02)
+        finally:
+            os._exit(0)
+
+
+_leave_and_look()
+"""
+
+#: In sigmoid: a connection to the test's server, on the grader's own machine.
+CONNECT = """
+import socket
+try:
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as connection:
+        connection.sendall(MARKER.encode())
+except OSError:
+    pass
+else:
+    raise RuntimeError("connected to a server on the grader's machine")
+"""
+
+RUNNER_USER_MODES = {
+    "namespaces": (),
+    "namespaces refused (no CAP_SYS_ADMIN)": ("--cap-drop", "CAP_SYS_ADMIN"),
+}
+#: What the grader says on stderr where the kernel refuses the namespaces.
+REFUSED = "the network is open and /tmp, /var/tmp and /dev/shm are shared, emptied of its files"
+needs_runner_user = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("bwrap") is None,
+    reason="the runner user is simulated as root, with bubblewrap",
+)
+
+
+@pytest.fixture(scope="module")
+def container(tmp_path_factory) -> SimpleNamespace:
+    """A simulated container (its /etc, a fake bwrap) and a course only root can read."""
+    from . import test_platforms as platforms
+
+    return SimpleNamespace(
+        platforms=platforms,
+        machine=platforms.simulated_machine(tmp_path_factory.mktemp("machine")),
+        course=platforms.root_only_course(tmp_path_factory.mktemp("course")),
+    )
+
+
+def _run_as_runner_user(container, folder: Path, mode: str, *more: str):
+    """``mlpcourse grade folder --json ... --runner-user nobody`` in the container."""
+    command = f"{container.platforms.PYTHON} -m mlpcourse.cli grade {folder} --json "
+    command += f"--timeout {LIMITS.timeout:g} --check-timeout {LIMITS.check_timeout:g} "
+    command += " ".join(more) + " --runner-user nobody"
+    result = container.platforms.jailed(
+        container.machine,
+        {},
+        command,
+        bwrap=False,
+        cwd=str(container.course),
+        options=RUNNER_USER_MODES[mode],
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    if mode == "namespaces":
+        assert REFUSED not in result.stderr, result.stderr[-2000:]
+    else:
+        assert REFUSED in result.stderr and "Operation not permitted" in result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def _left_on_the_host(marker: str) -> list[str]:
+    folders = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"]
+    found = [str(p) for f in folders for p in Path(f).glob(f"{marker}*")]
+    found += [str(p) for f in folders for p in Path(f).glob(f"*/{marker}*")]
+    key = str(int(marker[3:], 16) % 2**31)
+    shm = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    return found + [f"shm key {key}" for row in shm if row.split()[0] == key]
+
+
+def _remove_left(marker: str) -> None:
+    for _ in range(50):  # an unconfined daemon writes for one second
+        if not _processes_named(marker):
+            break
+        time.sleep(0.1)
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        for path in Path(folder).glob(f"{marker}*"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    key = int(marker[3:], 16) % 2**31
+    subprocess.run(["ipcrm", "-M", str(key)], capture_output=True)
+
+
+@needs_runner_user
+@pytest.mark.parametrize("mode", RUNNER_USER_MODES)
+def test_runner_user_leaves_nothing_for_the_next_runner(mode, container, tmp_path):
+    """Files in /tmp, /var/tmp, /dev/shm, /run/lock, $HOME and $TMPDIR, a folder, a System V
+    segment, and a daemon (setsid, double fork) that writes on after its runner stopped: each
+    runner of two students' six chapters looks for what the runners before left."""
+    marker = hidden_marker()
+    code = LEAVE_AND_LOOK.replace("MARKER", repr(marker))
+    code = code.replace("KEY", str(int(marker[3:], 16) % 2**31))
+    klass = tmp_path / "class"
+    for name in ("ann", "bob"):
+        submission(klass, name, **{module: appended(code) for module in EXERCISE_MODULES})
+    try:
+        reports, _ = _run_as_runner_user(container, klass, mode, "--all", "--jobs", "1")
+        for name, report in reports.items():
+            failed = [(t["id"], t["message"]) for t in report["tests"] if not t["passed"]]
+            assert report["score"] == TOTAL, (name, failed[:3])
+        assert not _left_on_the_host(marker)
+        if mode == "namespaces":  # without isolation the attack works: runners share /tmp
+            command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(klass / "ann")]
+            command += ["--json", "--no-sandbox"]
+            unconfined = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+            messages = [t["message"] for t in json.loads(unconfined.stdout)["tests"]]
+            assert any("found what a runner before left" in m for m in messages), messages
+    finally:
+        _remove_left(marker)
+
+
+@needs_runner_user
+@pytest.mark.parametrize("mode", RUNNER_USER_MODES)
+def test_runner_user_has_no_network(mode, container, tmp_path):
+    """A connection to a server on 127.0.0.1: refused where the kernel allows new namespaces.
+
+    Where it refuses them (as a Docker container does), the grader cannot block the network:
+    it says so on stderr (and in each report that names the isolation), the platform's own
+    settings must block outbound traffic, and the connection succeeds, as documented."""
+    marker = hidden_marker()
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    received: list[bytes] = []
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(30)  # sent on connecting: a margin for a busy machine
+                try:
+                    received.append(connection.recv(100))
+                except OSError:
+                    received.append(b"")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = server.getsockname()[1]
+    body = CONNECT.replace("PORT", str(port)).replace("MARKER", repr(marker)) + SIGMOID
+    student = submission(tmp_path, activations=edit_function("sigmoid", body))
+    try:
+        report, stderr = _run_as_runner_user(container, student, mode)
+    finally:
+        done.set()
+        thread.join()
+        server.close()
+    passed, message = outcome(report)["activations::sigmoid"]
+    if mode == "namespaces":
+        assert passed, message
+        assert not received, received
+    else:  # the documented fallback: the network stays open, and the grader says so
+        assert not passed and "connected to a server" in message, message
+        assert marker.encode() in received
+        assert "block outbound traffic" in stderr, stderr
 
 
 # ---- 7. denial of service -------------------------------------------------------------------
@@ -1447,6 +1672,8 @@ DENIALS = {
 @pytest.mark.parametrize("attack", DENIALS, ids=list(DENIALS))
 def test_denial_of_service_is_contained(attack, tmp_path):
     denial = DENIALS[attack]
+    expect = (denial.expect,) if isinstance(denial.expect, str) else denial.expect or ()
+    limits = STALLING if any(TIMEOUT in e for e in expect) else LIMITS  # is time the point?
     module, function = denial.check.split("::")
     name = "Network." + function if module == "network" else function
     student = submission(tmp_path, **{module: edit_function(name, denial.body)})
@@ -1454,7 +1681,7 @@ def test_denial_of_service_is_contained(attack, tmp_path):
     only = [denial.check, *(c.id for c in CHECKS if c.module == other)]
     memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.monotonic()
-    report = grade(student, LIMITS, modules=[module, other], only=only)
+    report = grade(student, limits, modules=[module, other], only=only)
     elapsed = time.monotonic() - start
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - memory_before) / 1024
     results = outcome(report)
@@ -1463,16 +1690,15 @@ def test_denial_of_service_is_contained(attack, tmp_path):
         assert passed, message
     else:
         assert not passed, f"{attack}: {denial.check} passed"
-        expect = (denial.expect,) if isinstance(denial.expect, str) else denial.expect
         assert any(e in message for e in expect), message
     assert len(message) < 20_000, f"a message of {len(message)} characters"
-    assert elapsed < 60, f"grading took {elapsed:.1f} s"
+    assert_returned(elapsed, limits)
     assert chapter_points(report, other) == max_points(other), [
         (t["id"], t["message"]) for t in report["tests"] if not t["passed"]
     ]
-    assert grown < LIMITS.memory_mb, (
+    assert grown < limits.memory_mb, (
         f"the trusted grader grew by {grown:.0f} MiB for this submission, over the "
-        f"{LIMITS.memory_mb} MiB a runner may use"
+        f"{limits.memory_mb} MiB a runner may use"
     )
 
 

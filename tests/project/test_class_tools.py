@@ -10,6 +10,7 @@ run, and the report must count every planted mistake exactly as planted.
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -75,7 +76,9 @@ PLANTED = {
     ("gradient_descent::quadratic_cost", "the ½ is missing"): 1,
     ("gradient_descent::gd_step", "moved uphill: θ + α∇ instead of θ − α∇"): 1,
 }
-LIMITS = ["--check-timeout", "3", "--timeout", "30", "--memory", "1024"]
+#: Every check of the class must pass or fail as planted, one endless loop aside: 20 s a check
+#: is 5x the slowest (network::backprop: 3.8 s with both cores of 2 busy); the loop costs it.
+LIMITS = ["--check-timeout", "20", "--timeout", "120", "--memory", "1024"]
 
 
 def mlpcourse(*arguments: str) -> subprocess.CompletedProcess:
@@ -204,7 +207,7 @@ def graded(tmp_path_factory):
             for r in group
         ]
         for process in started:
-            _, err = process.communicate(timeout=300)
+            _, err = process.communicate(timeout=900)  # a bound on a hang, not a speed
             assert process.returncode == 0, err
     return tmp
 
@@ -226,7 +229,23 @@ def test_shards_partition_the_class_and_merge_to_the_whole_run(graded):
     )
     assert result.returncode == 0, result.stderr
     assert merged.read_text() == (graded / "whole.csv").read_text()
-    assert load_reports(graded / "merged") == load_reports(graded / "whole")
+    assert settled(load_reports(graded / "merged")) == settled(load_reports(graded / "whole"))
+
+
+def settled(reports: dict) -> dict:
+    """The reports, but for what the load decides: where a check ran out of time, whether the
+    runner named the line it was on before the grader's deadline struck, or not."""
+    stalled = re.compile(r"(did not finish within [\d.]+ s).*", re.DOTALL)
+    return {
+        name: {
+            **report,
+            "tests": [
+                {k: stalled.sub(r"\1", v) if isinstance(v, str) else v for k, v in test.items()}
+                for test in report["tests"]
+            ],
+        }
+        for name, report in reports.items()
+    }
 
 
 def test_merge_reports_duplicates_conflicts_and_missing_students(graded, tmp_path):

@@ -12,10 +12,15 @@ import pytest
 from mlpcourse.course.implementation import REFERENCE_DIR
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
+from mlpcourse.grader.limits import Limits
 from mlpcourse.runner import EXERCISE_MODULES
 
 from .mutants.alternatives import ALTERNATIVES
 from .mutants.bugs import BUGS
+
+#: No variant loops for ever, and an honest check takes at most 3.8 s with both cores of 2 busy
+#: (network::backprop): a check limit far above that keeps a loaded machine from failing one.
+LIMITS = Limits(timeout=120, check_timeout=30)
 
 
 def outcomes(variant, tmp_path) -> dict[str, str | None]:
@@ -27,7 +32,7 @@ def outcomes(variant, tmp_path) -> dict[str, str | None]:
         if module == variant.module:
             text = variant.apply(text)
         (folder / f"{module}.py").write_text(text)
-    report = grade(tmp_path, modules=[variant.module], jobs=1)
+    report = grade(tmp_path, LIMITS, modules=[variant.module], jobs=1)
     return {t["id"]: None if t["passed"] else t["message"] for t in report["tests"]}
 
 

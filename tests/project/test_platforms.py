@@ -91,15 +91,18 @@ def spy(*paths: str):
     return appended(SPY.replace("PATHS", repr(paths)))
 
 
-@pytest.fixture(scope="module")
-def machine(tmp_path_factory) -> dict:
-    """What every simulated container shares: a copy of /etc, a fake bwrap."""
-    base = tmp_path_factory.mktemp("machine")
+def simulated_machine(base: Path) -> dict:
+    """What every simulated container shares, built in ``base``: a copy of /etc, a fake bwrap."""
     shutil.copytree("/etc", base / "etc", symlinks=True, ignore_dangling_symlinks=True)
     (base / "fake").mkdir()
     (base / "fake" / "bwrap").write_text(FAKE_BWRAP)
     (base / "fake" / "bwrap").chmod(0o755)
     return {"etc": base / "etc", "fake": base / "fake"}
+
+
+@pytest.fixture(scope="module")
+def machine(tmp_path_factory) -> dict:
+    return simulated_machine(tmp_path_factory.mktemp("machine"))
 
 
 #: Where the simulated containers see the course's Python (this test's virtual environment).
@@ -108,9 +111,18 @@ PYTHON = f"{VENV}/bin/{Path(sys.executable).name}"
 
 
 def jailed(
-    machine: dict, binds: dict[str, Path], command: str, bwrap: bool = True, cwd: str = "/"
+    machine: dict,
+    binds: dict[str, Path],
+    command: str,
+    bwrap: bool = True,
+    cwd: str = "/",
+    options: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess:
-    """Run ``command`` (bash) as root in the simulated container, ``binds`` mounted."""
+    """Run ``command`` (bash) as root in the simulated container, ``binds`` mounted.
+
+    ``options``: more for bubblewrap (``--cap-drop CAP_SYS_ADMIN``: a container that refuses
+    new namespaces, as Docker's default).
+    """
     arguments = ["--tmpfs", "/"]
     for entry in sorted(os.scandir("/"), key=lambda e: e.name):
         path = f"/{entry.name}"
@@ -140,11 +152,11 @@ def jailed(
         "MLPCOURSE_SETUP_OFFLINE": "1",
     }
     return subprocess.run(
-        ["/usr/bin/bwrap", *arguments, "--chdir", cwd, "bash", "-c", command],
+        ["/usr/bin/bwrap", *arguments, *options, "--chdir", cwd, "bash", "-c", command],
         capture_output=True,
         text=True,
         env=environment,
-        timeout=120,
+        timeout=600,  # a bound on a hang: a loaded machine takes minutes for some (setup.sh)
     )
 
 
@@ -295,14 +307,18 @@ def test_gradescope_empty_upload_says_so(machine, autograder_zip, tmp_path):
 # ---- the runner user, from the command line -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def private_course(tmp_path_factory) -> Path:
-    """The course as an instructor keeps it for a runner user: readable by root only."""
-    course = tmp_path_factory.mktemp("course") / "course"
+def root_only_course(base: Path) -> Path:
+    """The course as an instructor keeps it for a runner user, in ``base``: root only."""
+    course = base / "course"
     shutil.copytree(ROOT / "mlpcourse", course / "mlpcourse")
     shutil.copytree(REFERENCE_DIR, course / "solutions" / "mlpcourse")
     course.parent.chmod(0o700)
     return course
+
+
+@pytest.fixture(scope="module")
+def private_course(tmp_path_factory) -> Path:
+    return root_only_course(tmp_path_factory.mktemp("course"))
 
 
 def test_runner_user_runs_unprivileged_and_cannot_read_the_course(
