@@ -562,6 +562,9 @@ class Runner:
         if self.user is not None:
             self.lock = _lock_user(self.user)  # released by stop()
             try:
+                # Holding the lock, every process of the user is a leftover: of a runner whose
+                # grader was killed from outside (a class run's worker past its bound, say).
+                _kill_user(self.user.uid)
                 _sweep(self.user, self.confinement)  # what a runner of a grader that died left
                 self.scratch = _user_scratch(submission, self.user)
             except BaseException:
