@@ -36,6 +36,7 @@ from mlpcourse.course.platforms import command as platforms
 from mlpcourse.course.release import write_stubs
 from mlpcourse.course.sections import section_for
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
+from mlpcourse.grader.cases import PUBLISHED, Cases, SecretError, course_cases
 from mlpcourse.grader.checks import CHAPTERS, CHECKS
 from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.grader.grading import exercise_folder, grade
@@ -139,13 +140,13 @@ def _sandbox(args: argparse.Namespace) -> Isolation:
     return False if args.no_sandbox else getattr(args, "isolation", True)
 
 
-def fingerprint(student: Path) -> str:
-    """A hash of what decides a report: the student's exercise modules, and the grader.
+def fingerprint(student: Path, cases: Cases = PUBLISHED) -> str:
+    """A hash of what decides a report: the student's exercise modules, the grader, the cases.
 
     The grader's part covers the checks, the reference and the support code, so
-    a changed check or reference grades everybody again.
+    a changed check, reference or course secret grades everybody again.
     """
-    digest = hashlib.sha256(_grader_fingerprint().encode())
+    digest = hashlib.sha256(_grader_fingerprint().encode() + cases.variant.encode())
     folder = exercise_folder(student)
     for module in EXERCISE_MODULES:
         digest.update(module.encode() + b"\0")
@@ -165,14 +166,14 @@ def _grader_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _grade_or_error(path: Path, limits: Limits, sandbox: bool) -> dict:
+def _grade_or_error(path: Path, limits: Limits, sandbox: bool, cases: Cases) -> dict:
     try:
-        return grade(path, limits, jobs=1, sandbox=sandbox)
+        return grade(path, limits, jobs=1, sandbox=sandbox, cases=cases)
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop a class
         return {"error": f"{type(error).__name__}: {error}"}
 
 
-def grade_class(args: argparse.Namespace) -> int:
+def grade_class(args: argparse.Namespace, cases: Cases) -> int:
     root = args.path
     students = classes.students(root, args.shard)
     json_dir = args.json_dir or (args.csv.with_suffix("") if args.csv else root / ".grades")
@@ -183,7 +184,7 @@ def grade_class(args: argparse.Namespace) -> int:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError):
         manifest = {}
-    prints = {s.name: fingerprint(s) for s in students}
+    prints = {s.name: fingerprint(s, cases) for s in students}
     todo = []
     for student in students:
         saved = json_dir / f"{student.name}.json"
@@ -200,7 +201,7 @@ def grade_class(args: argparse.Namespace) -> int:
         ProcessPoolExecutor(max_workers=args.jobs or os.cpu_count()) as pool,
     ):
         task = progress.add_task("grading", total=len(todo))
-        futures = {pool.submit(_grade_or_error, s, _limits(args), sandbox): s for s in todo}
+        futures = {pool.submit(_grade_or_error, s, _limits(args), sandbox, cases): s for s in todo}
         for future in as_completed(futures):
             student = futures[future]
             try:
@@ -252,9 +253,14 @@ def grade_command(args: argparse.Namespace) -> int:
         except SandboxUnavailable as error:
             print(f"mlpcourse grade: {error}", file=sys.stderr)
             return 3
+    try:
+        cases = course_cases()  # hidden cases, drawn from the course secret
+    except SecretError as error:
+        print(f"mlpcourse grade: {error}", file=sys.stderr)
+        return 2
     if args.all:
-        return grade_class(args)
-    report = grade(args.path, _limits(args), sandbox=_sandbox(args))
+        return grade_class(args, cases)
+    report = grade(args.path, _limits(args), sandbox=_sandbox(args), cases=cases)
     if not platforms.print_formatted(report, "json" if args.json else args.format):
         print_report(Console(), report, f"mlpcourse grade {args.path}")
     return 0
@@ -295,6 +301,7 @@ def check_command(args: argparse.Namespace) -> int:
             modules=chapters,
             sandbox=sandbox,
             on_chapter=chapter_done,
+            cases=PUBLISHED,
         )
     print_report(console, report, "your mlpcourse package")
     console.print(next_step(report, everything=len(chapters) == len(CHAPTERS)), soft_wrap=True)

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mlpcourse.grader import reference
+from mlpcourse.grader.cases import PUBLISHED, Cases
 from mlpcourse.grader.checks import CHAPTERS, CHECKS, Check
 from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.limits import DEFAULT, Limits
@@ -85,6 +86,9 @@ def where(frame: list[str]) -> str:
 
 class ChapterGrader:
     """The checks of one chapter on one submission, each in a clean runner state."""
+
+    #: What the checks draw their cases from.
+    cases: Cases = PUBLISHED
 
     def __init__(self, submission: Path, limits: Limits, use_reference: bool, sandbox: Isolation):
         self.submission, self.limits = submission, limits
@@ -154,7 +158,7 @@ class ChapterGrader:
                 cause = self.runner.exit_cause()
                 self.stop()
                 return False, f"{importing}: {cause}"
-            check.run(RemoteImplementation(peer))
+            check.run(RemoteImplementation(peer), self.cases)
             return True, ""
         except AssertionError as error:
             self._record_calls(check, traced)
@@ -211,6 +215,7 @@ def grade_chapter(
     only: list[str] | None = None,
     sandbox: Isolation = True,
     called: dict[str, set[str]] | None = None,
+    cases: Cases = PUBLISHED,
 ) -> dict[str, tuple[bool, str]]:
     """``{check id: (passed, message)}`` for the checks of one chapter (or those in ``only``).
 
@@ -219,6 +224,7 @@ def grade_chapter(
     """
     checks = [c for c in CHECKS if c.module == module and (only is None or c.id in only)]
     grader = ChapterGrader(submission, limits, use_reference, sandbox)
+    grader.cases = cases
     results, started = {}, time.monotonic()
     try:
         for check in checks:
@@ -245,6 +251,7 @@ def grade(
     sandbox: Isolation = True,
     only: list[str] | None = None,
     on_chapter: Callable[[str, dict], None] | None = None,
+    cases: Cases = PUBLISHED,
 ) -> dict:
     """The report of the contract: score, max_score and one entry per check.
 
@@ -259,7 +266,9 @@ def grade(
     as a :class:`~mlpcourse.grader.sandbox.RunnerUser`.
     ``only``: grade only these check ids (the others are reported not graded).
     ``on_chapter``: called with each module and its ``{check id: (passed, message)}``
-    as its chapter finishes.
+    as its chapter finishes. ``cases``: what the checks draw from (:mod:`.cases`):
+    the published cases (default), or the course's hidden ones, keyed also on
+    the submitted files; the report names them (``variant``, additive to the contract).
 
     Without the reference (a student's own check), the functions a failed one
     called are graded too, and a function that called one failing its own
@@ -283,6 +292,7 @@ def grade(
     with tempfile.TemporaryDirectory(prefix="mlpcourse-submission-") as private:
         submission = Path(private) / "submission"
         refused = copy_submission(folder, submission)
+        drawn = cases.for_submission(submission)
         for check in CHECKS:
             if check.module in refused and check.id in graded:
                 outcome[check.id] = (False, refused[check.module])
@@ -295,7 +305,7 @@ def grade(
         def chapter(module: str) -> tuple[str, dict]:
             checks = [c.id for c in CHECKS if c.module == module and c.id in graded]
             found = grade_chapter(
-                submission, module, use_reference, limits, checks, sandbox, called
+                submission, module, use_reference, limits, checks, sandbox, called, drawn
             )
             return module, found
 
@@ -307,6 +317,7 @@ def grade(
                     on_chapter(module, found)
         shutil.rmtree(submission, ignore_errors=True)
     result = report(outcome, modules, only)
+    result["variant"] = cases.variant
     if not use_reference:
         explain_waiting(result, outcome, called)
     for test in result["tests"]:  # additive to the contract: what a class can be counted by

@@ -3,6 +3,7 @@
 import numpy as np
 
 from mlpcourse.gradcheck import GradientCheckError, check_gradient
+from mlpcourse.grader.cases import Cases
 
 from . import definitions as d
 from . import graded
@@ -14,8 +15,7 @@ TRANSPOSE = {"matmul": "w is a column (n, 1): wᵀx is w.T @ x"}
 CASES = [(3, 5), (4, 1), (1, 6), (6, 2)]
 
 
-def _data(n: int, m: int, seed: int):
-    rng = np.random.default_rng(seed)
+def _data(n: int, m: int, rng: np.random.Generator):
     w = rng.standard_normal((n, 1))
     x = rng.standard_normal((n, m))
     b = float(rng.standard_normal())
@@ -29,10 +29,10 @@ def _z(w, x, b) -> np.ndarray:
 
 
 @graded(2)
-def check_weighted_input(impl) -> None:
+def check_weighted_input(impl, cases: Cases) -> None:
     """z = wᵀx + b, shape (1, m), for several n and m."""
     for seed, (n, m) in enumerate(CASES):
-        w, x, b, _ = _data(n, m, seed)
+        w, x, b, _ = _data(n, m, cases.rng(seed))
         label = f"weighted_input(w, x, b) with w {w.shape}, x {x.shape}"
         value = call(impl.neuron.weighted_input, label, on_error=TRANSPOSE, w=w, x=x, b=b)
         causes = {
@@ -43,10 +43,10 @@ def check_weighted_input(impl) -> None:
 
 
 @graded(1)
-def check_neuron(impl) -> None:
+def check_neuron(impl, cases: Cases) -> None:
     """a = g(wᵀx + b) for several activations g."""
     for seed, (n, m) in enumerate(CASES):
-        w, x, b, _ = _data(n, m, seed)
+        w, x, b, _ = _data(n, m, cases.rng(seed))
         for name, g in d.ACTIVATIONS.items():
             label = f"neuron(w, x, b, {name}) with w {w.shape}, x {x.shape}"
             value = call(
@@ -60,10 +60,10 @@ def check_neuron(impl) -> None:
 
 
 @graded(1)
-def check_logistic_regression(impl) -> None:
+def check_logistic_regression(impl, cases: Cases) -> None:
     """a = σ(wᵀx + b), also when |z| is in the hundreds."""
     for seed, (n, m) in enumerate(CASES):
-        w, x, b, _ = _data(n, m, seed)
+        w, x, b, _ = _data(n, m, cases.rng(seed))
         for scale in (1.0, 400.0):
             label = f"logistic_regression(w, x, b) with w {w.shape}, x {x.shape}, |w| ~ {scale:g}"
             value = call(impl.neuron.logistic_regression, label, w=scale * w, x=x, b=b)
@@ -74,10 +74,10 @@ def check_logistic_regression(impl) -> None:
 
 
 @graded(3)
-def check_logistic_gradients(impl) -> None:
+def check_logistic_gradients(impl, cases: Cases) -> None:
     """(∂L/∂w, ∂L/∂b) of the mean cross-entropy against finite differences."""
     for seed, (n, m) in enumerate(CASES):
-        w, x, b, y = _data(n, m, seed)
+        w, x, b, y = _data(n, m, cases.rng(seed))
         label = f"logistic_gradients(w, x, b, y) with w {w.shape}, x {x.shape}"
         result = call(impl.neuron.logistic_gradients, label, w=w, x=x, b=b, y=y)
         if not (isinstance(result, tuple) and len(result) == 2):
@@ -97,6 +97,7 @@ def check_logistic_gradients(impl) -> None:
                 [w, np.array(b)],
                 [dw, db],
                 names=["w", "b"],
+                seed=cases.seed(0),
                 hints={
                     m: f"a sum instead of a mean over the batch (m = {m})",
                     1 / m: f"divided by m = {m} twice",
