@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import os
 import platform
+import resource
 import sys
 import tempfile
 import threading
@@ -212,16 +213,63 @@ def _worker_init() -> None:
     _instrument()
 
 
+class Tally:
+    """What the secrets graded so far showed."""
+
+    def __init__(self, secrets: int, jobs: int) -> None:
+        self.secrets, self.jobs, self.done = secrets, jobs, 0
+        self.rejects, self.accepts, self.lost = [], [], []
+        self.worst: dict[str, float] = {}
+        self.seen: set[str] = set()
+        self.started = time.perf_counter()
+
+    def add(self, result: dict) -> None:
+        self.done += 1
+        self.seen.add(result["variant"])
+        for kind in ("rejects", "accepts", "lost"):
+            getattr(self, kind).extend(f"[{result['variant']}] {x}" for x in result[kind])
+        for check, ratio in result["worst"].items():
+            self.worst[check] = max(self.worst.get(check, 0.0), ratio)
+
+    def show(self, file=sys.stdout) -> None:
+        listed = variants()
+        kinds = {k: sum(1 for kind, _, _ in listed if kind == k) for k in ("alternative", "bug")}
+        elapsed = time.perf_counter() - self.started
+        gradings = self.done * (len(CHAPTERS) + kinds["alternative"] + kinds["bug"])
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        lines = [
+            f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}",
+            f"{self.done} secrets ({len(self.seen)} distinct variants) × (the reference, "
+            f"{kinds['alternative']} correct alternatives, {kinds['bug']} bugs): {gradings} "
+            f"chapter gradings in {elapsed / 60:.1f} min with {self.jobs} processes, no sandbox"
+            + (f" ({(cpu.ru_utime + cpu.ru_stime) / 60:.0f} CPU min)" if cpu.ru_utime else ""),
+            f"false rejects: {len(self.rejects)}",
+            f"false accepts: {len(self.accepts)} (of {self.done * kinds['bug']} bug gradings)",
+            f"diagnoses lost: {len(self.lost)} (of {self.done * len(DIAGNOSES)})",
+            *(f"  {line}" for line in [*self.rejects, *self.accepts, *self.lost][:40]),
+            "",
+            "| check | worst error / tolerance (correct code) | margin |",
+            "|---|---:|---:|",
+        ]
+        for check in CHECKS:
+            ratio = self.worst.get(check.id)
+            if ratio is None:
+                lines.append(f"| {check.id} | (no tolerance: exact or structural) | |")
+            else:
+                margin = f"{1 / ratio:,.0f}×" if ratio > 0 else "exact"
+                lines.append(f"| {check.id} | {ratio:.2e} | {margin} |")
+        print("\n".join(lines), file=file, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--secrets", type=int, default=200, help="course secrets (default 200)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="processes")
     parser.add_argument("--seed", type=int, default=0, help="which secrets (default 0)")
+    parser.add_argument("--every", type=int, default=20, help="interim figures (on stderr)")
     args = parser.parse_args()
-    listed = variants()
-    kinds = {k: sum(1 for kind, _, _ in listed if kind == k) for k in ("alternative", "bug")}
-    started = time.perf_counter()
-    rejects, accepts, lost, worst, seen = [], [], [], {}, set()
+    tally = Tally(args.secrets, args.jobs)
     with tempfile.TemporaryDirectory(prefix="mlpcourse-hidden-") as scratch:
         paths = [str(p) for p in write_all(Path(scratch))]
         with ProcessPoolExecutor(max_workers=args.jobs, initializer=_worker_init) as pool:
@@ -229,46 +277,18 @@ def main() -> None:
                 pool.submit(grade_one_secret, secret(args.seed, i), paths)
                 for i in range(args.secrets)
             ]
-            for done, future in enumerate(as_completed(futures), 1):
-                result = future.result()
-                seen.add(result["variant"])
-                rejects += [f"[{result['variant']}] {r}" for r in result["rejects"]]
-                accepts += [f"[{result['variant']}] {a}" for a in result["accepts"]]
-                lost += [f"[{result['variant']}] {x}" for x in result["lost"]]
-                for check, ratio in result["worst"].items():
-                    worst[check] = max(worst.get(check, 0.0), ratio)
-                elapsed = time.perf_counter() - started
+            for future in as_completed(futures):
+                tally.add(future.result())
+                elapsed = time.perf_counter() - tally.started
                 print(
-                    f"{done}/{args.secrets} secrets, {elapsed / 60:.1f} min: "
-                    f"{len(rejects)} false rejects, {len(accepts)} false accepts",
+                    f"{tally.done}/{args.secrets} secrets, {elapsed / 60:.1f} min: "
+                    f"{len(tally.rejects)} false rejects, {len(tally.accepts)} false accepts",
                     file=sys.stderr,
                     flush=True,
                 )
-    elapsed = time.perf_counter() - started
-    gradings = args.secrets * (len(CHAPTERS) + kinds["alternative"] + kinds["bug"])
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
-    print(
-        f"{args.secrets} secrets ({len(seen)} distinct variants) × (the reference, "
-        f"{kinds['alternative']} correct alternatives, {kinds['bug']} bugs): {gradings} chapter "
-        f"gradings in {elapsed / 60:.1f} min with {args.jobs} processes, no sandbox"
-    )
-    print(f"false rejects: {len(rejects)}")
-    print(f"false accepts: {len(accepts)} (of {args.secrets * kinds['bug']} bug gradings)")
-    print(f"diagnoses lost: {len(lost)} (of {args.secrets * len(DIAGNOSES)})")
-    for line in [*rejects, *accepts, *lost][:40]:
-        print(f"  {line}")
-    print()
-    print("| check | worst error / tolerance (correct code) | margin |")
-    print("|---|---:|---:|")
-    for check in CHECKS:
-        ratio = worst.get(check.id)
-        if ratio is None:
-            print(f"| {check.id} | (no tolerance: exact or structural) | |")
-        else:
-            margin = f"{1 / ratio:,.0f}×" if ratio > 0 else "exact"
-            print(f"| {check.id} | {ratio:.2e} | {margin} |")
+                if tally.done % args.every == 0 and tally.done < args.secrets:
+                    tally.show(sys.stderr)
+    tally.show()
 
 
 if __name__ == "__main__":

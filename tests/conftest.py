@@ -51,6 +51,7 @@ ATTACK_CLASSES = {
     ),
     "test_runner_user_cannot_read_a_classmate": "the runner user (no bubblewrap)",
     "test_the_grades_csv_runs_no_formula": "harming a classmate or the instructor",
+    "test_replaying_the_published_cases_gains_nothing": "replaying the published cases",
 }
 
 
