@@ -59,11 +59,16 @@ def check_neuron(impl, cases: Cases) -> None:
             assert_close(label, value, d.elementwise(g, _z(w, x, b)), causes=causes)
 
 
+#: z = wᵀx + b = −1000, 500, 1000: e^(−z) overflows unless σ is computed stably (not drawn:
+#: a draw need not reach z < −709).
+LARGE_Z = (np.array([[2.0], [-1.0]]), np.array([[-500.0, 300.0, 0.0], [0.0, 100.0, -1000.0]]), 0.0)
+
+
 @graded(1)
 def check_logistic_regression(impl, cases: Cases) -> None:
-    """a = σ(wᵀx + b), also when |z| is in the hundreds."""
-    for seed, (n, m) in enumerate(CASES):
-        w, x, b, _ = _data(n, m, cases.rng(seed))
+    """a = σ(wᵀx + b), also when |z| is in the hundreds, and at z = ±1000."""
+    drawn = [_data(n, m, cases.rng(seed))[:3] for seed, (n, m) in enumerate(CASES)]
+    for w, x, b in drawn:
         for scale in (1.0, 400.0):
             label = f"logistic_regression(w, x, b) with w {w.shape}, x {x.shape}, |w| ~ {scale:g}"
             value = call(impl.neuron.logistic_regression, label, w=scale * w, x=x, b=b)
@@ -71,6 +76,10 @@ def check_logistic_regression(impl, cases: Cases) -> None:
             causes = {k: d.elementwise(d.sigmoid, v) for k, v in causes.items()}
             expected = d.elementwise(d.sigmoid, _z(scale * w, x, b))
             assert_close(label, value, expected, causes=causes)
+    w, x, b = LARGE_Z
+    label = f"logistic_regression(w, x, b) with z = {_z(w, x, b).ravel().tolist()}"
+    value = call(impl.neuron.logistic_regression, label, w=w, x=x, b=b)
+    assert_close(label, value, d.elementwise(d.sigmoid, _z(w, x, b)))
 
 
 @graded(3)
