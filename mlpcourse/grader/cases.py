@@ -105,6 +105,15 @@ class Cases:
             digest.update(module.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
         return replace(self, submission=digest.digest())
 
+    def shared(self) -> "Cases":
+        """These cases without the submission's digest: the same for every submission.
+
+        For a case that never leaves the grader whole (the large network's
+        directions) and is costly to compute: drawn once per secret, not per
+        submission, so that a class run computes it once per process.
+        """
+        return replace(self, submission=b"")
+
     def __repr__(self) -> str:  # never the secret: a repr ends up in logs and tracebacks
         return f"Cases(variant={self.variant!r})"
 

@@ -21,6 +21,7 @@ from mlpcourse.course.class_summary import summarize
 from mlpcourse.course.classes import load_reports, parse_shard, shard_of
 from mlpcourse.course.report import render_html, render_markdown
 from mlpcourse.course.sections import BY_CHECK, BY_DIAGNOSIS, headings, section_for, slugify
+from mlpcourse.grader.cases import course_cases
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.diagnosis import diagnose, label
 
@@ -227,6 +228,24 @@ def test_shards_partition_the_class_and_merge_to_the_whole_run(graded):
     assert result.returncode == 0, result.stderr
     assert merged.read_text() == (graded / "whole.csv").read_text()
     assert load_reports(graded / "merged") == load_reports(graded / "whole")
+    # Every report names the cases it was graded on: the course secret's variant.
+    variants = {row["variant"] for row in csv.DictReader(io.StringIO(merged.read_text()))}
+    assert variants == {course_cases().variant} and "published" not in variants
+
+
+def test_merge_flags_reports_graded_on_different_cases(graded, tmp_path):
+    """Shards whose machines had different secrets: kept, but flagged (exit 1)."""
+    other = tmp_path / "other"
+    shutil.copytree(graded / "shard2", other)
+    for path in other.glob("*.json"):
+        report = json.loads(path.read_text())
+        report["variant"] = "0123456789ab"
+        path.write_text(json.dumps(report))
+    csv_file = str(tmp_path / "m.csv")
+    result = mlpcourse("merge", str(graded / "shard1"), str(other), "--csv", csv_file)
+    assert result.returncode == 1
+    assert "VARIANTS: the reports were graded on different cases" in result.stderr
+    assert "0123456789ab" in result.stderr and "MLPCOURSE_SECRET" in result.stderr
 
 
 def test_merge_reports_duplicates_conflicts_and_missing_students(graded, tmp_path):

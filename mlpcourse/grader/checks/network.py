@@ -176,7 +176,7 @@ def _run_on_a_large_network(impl, cases: Cases, method: str):
     directional derivatives of the loss confirm: the returned function checks
     them, called after the small networks have given their finer diagnoses.
     """
-    large = _large_case(cases)
+    large = _large_case(cases.shared())  # its directions never leave the grader
     sizes, m, weights, biases, x, y = (getattr(large, k) for k in "sizes m w b x y".split())
     net = impl.network.Network(sizes, seed=5)
     net.weights, net.biases = weights, biases
@@ -220,8 +220,9 @@ def _large_case(cases: Cases) -> SimpleNamespace:
     """The MNIST-sized network, its batch, and the loss's slopes along 3 random directions.
 
     The slopes take 7 forward passes of the lecture's definitions (about 0.3 s):
-    computed once per cases, for backprop and update_mini_batch (and, with the
-    published cases, for every submission a process grades). ``atol`` is the
+    computed once per cases, for backprop and update_mini_batch and for every
+    submission a process grades (the cases are :meth:`~mlpcourse.grader.cases.Cases.shared`:
+    the same for every submission graded with one secret). ``atol`` is the
     differences' own rounding error, 10 ε (|L| + 1) / h as in gradcheck: a slope
     along a direction nearly orthogonal to the gradient is tiny, and its
     relative error is then that of the rounding, not of the gradient.
