@@ -326,6 +326,8 @@ def test_the_report_page_is_self_contained_and_escapes_students(graded, tmp_path
     md = markdown.read_text()
     assert "<script" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
     assert "## What to re-teach on Monday" in md
+    cases = f"/ 45. Cases: {course_cases().variant}."  # the cases the class was graded on
+    assert cases in text and cases in md
 
 
 def test_a_class_with_nothing_graded_still_gets_a_report():

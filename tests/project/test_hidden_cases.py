@@ -180,6 +180,14 @@ def test_the_instructor_grades_hidden_cases_the_student_checks_published_ones(re
     assert "cases=PUBLISHED" in conftest  # pytest tests/graded: the student's own check
 
 
+def test_a_new_secret_grades_a_class_again(tmp_path):
+    """The resume manifest's fingerprint covers the cases: a new secret regrades everybody."""
+    student = tmp_path / "student"
+    (student / "mlpcourse").mkdir(parents=True)
+    prints = {cli.fingerprint(student, c) for c in (PUBLISHED, Cases(b"one"), Cases(b"two"))}
+    assert len(prints) == 3 and cli.fingerprint(student, Cases(b"one")) in prints
+
+
 def test_a_bad_secret_stops_grading_with_the_reason(recorded, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(ENVIRONMENT, "")
     assert cli.main(["grade", str(tmp_path), "--json"]) == 2
