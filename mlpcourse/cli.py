@@ -32,6 +32,7 @@ from mlpcourse.course.release import write_stubs
 from mlpcourse.course.sections import section_for
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
 from mlpcourse.grader import class_run
+from mlpcourse.grader.cases import PUBLISHED, Cases, SecretError, course_cases
 from mlpcourse.grader.checks import CHAPTERS, CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.inert import inert
@@ -151,7 +152,9 @@ def _sandbox(args: argparse.Namespace) -> Isolation:
     return False if args.no_sandbox else getattr(args, "isolation", True)
 
 
-def grade_class(args: argparse.Namespace, console: Console | None = None) -> int:
+def grade_class(
+    args: argparse.Namespace, cases: Cases = PUBLISHED, console: Console | None = None
+) -> int:
     """Grade every student folder of ``args.path`` (:mod:`mlpcourse.grader.class_run`)."""
     root = args.path
     students = classes.students(root, args.shard)
@@ -163,6 +166,7 @@ def grade_class(args: argparse.Namespace, console: Console | None = None) -> int
             json_dir,
             _limits(args),
             _sandbox(args),
+            cases,
             jobs=args.jobs,
             on_report=lambda _: progress.advance(task),
         )
@@ -216,9 +220,14 @@ def grade_command(args: argparse.Namespace) -> int:
             why = inert(error, keep="\n")  # it may name a student's folder
             print(f"mlpcourse grade: {why}", file=sys.stderr)
             return 3
+    try:
+        cases = course_cases()  # hidden cases, drawn from the course secret
+    except SecretError as error:
+        print(f"mlpcourse grade: {error}", file=sys.stderr)
+        return 2
     if args.all:
-        return grade_class(args)
-    report = grade(args.path, _limits(args), sandbox=_sandbox(args))
+        return grade_class(args, cases)
+    report = grade(args.path, _limits(args), sandbox=_sandbox(args), cases=cases)
     if not platforms.print_formatted(report, "json" if args.json else args.format):
         print_report(Console(), report, f"mlpcourse grade {args.path}")
     return 0
@@ -259,6 +268,7 @@ def check_command(args: argparse.Namespace) -> int:
             modules=chapters,
             sandbox=sandbox,
             on_chapter=chapter_done,
+            cases=PUBLISHED,
         )
     print_report(console, report, "your mlpcourse package")
     console.print(next_step(report, everything=len(chapters) == len(CHAPTERS)), soft_wrap=True)

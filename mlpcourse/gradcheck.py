@@ -86,12 +86,15 @@ def directional_derivative(
     return (plus - minus) / (2 * h)
 
 
-def diagnose(analytic, numeric, hints: Mapping[float, str] | None = None) -> str | None:
+def diagnose(
+    analytic, numeric, hints: Mapping[float, str] | None = None, atol: float = 0.0
+) -> str | None:
     """A likely cause when ``analytic`` is a simple distortion of ``numeric``.
 
     Recognises a transposed matrix, a sign error, a gradient that is zero, and
     a constant factor; ``hints`` names known factors, e.g. {m: "a sum instead
-    of a mean over the batch"}.
+    of a mean over the batch"}. ``atol``: the numerical values' own error (the
+    rounding error of the differences), which a factor multiplies.
     """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
@@ -111,7 +114,7 @@ def diagnose(analytic, numeric, hints: Mapping[float, str] | None = None) -> str
     ):
         return "the gradient is transposed"
     factor = float(np.vdot(a, n) / np.vdot(n, n))
-    if np.allclose(a, factor * n, rtol=1e-5, atol=1e-9 * scale):
+    if np.allclose(a, factor * n, rtol=1e-5, atol=max(1e-9 * scale, abs(factor) * atol)):
         for known, hint in (hints or {}).items():
             if np.isclose(factor, known, rtol=1e-4):
                 return hint
@@ -181,7 +184,7 @@ def check_gradient(
             bad = (error > rtol) & (np.abs(a - n) > atol)
             if np.any(bad):
                 index = np.unravel_index(np.argmax(np.where(bad, error, -1.0)), a.shape)
-                cause = diagnose(a, n, hints)
+                cause = diagnose(a, n, hints, atol)
                 raise GradientCheckError(
                     f"wrong gradient of {name} at "
                     + _describe(name, tuple(int(i) for i in index), a[index], n[index])

@@ -60,6 +60,7 @@ ATTACK_CLASSES = {
     ),
     "test_a_grading_worker_over_its_memory_is_reported_alone": "stalling or bloating the grader",
     "test_student_text_is_inert_everywhere": "inert student text",
+    "test_replaying_the_published_cases_gains_nothing": "replaying the published cases",
 }
 
 
@@ -81,12 +82,6 @@ def _attack_summary(terminalreporter) -> None:
 def pytest_terminal_summary(terminalreporter, config):
     _graded_summary(terminalreporter, config)
     _attack_summary(terminalreporter)
-    counts: dict[str, int] = {}
-    for key in ("passed", "failed"):
-        for report in terminalreporter.stats.get(key, []):
-            kind = dict(getattr(report, "user_properties", [])).get("mutant")
-            if kind and report.when == "call":
-                counts[kind] = counts.get(kind, 0) + 1
     diagnoses: dict[str, list[str]] = {"named": [], "generic": []}
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
         "failed", []
@@ -100,10 +95,24 @@ def pytest_terminal_summary(terminalreporter, config):
             f"{len(diagnoses['generic'])} a generic message"
             + (f" ({', '.join(sorted(diagnoses['generic']))})" if diagnoses["generic"] else "")
         )
-    if counts:
-        bugs = counts.get("bug-caught", 0) + counts.get("false-accept", 0)
-        alternatives = counts.get("alternative-accepted", 0) + counts.get("false-reject", 0)
-        terminalreporter.write_line(
-            f"mutant suite: {bugs} bugs, {counts.get('false-accept', 0)} false accepts; "
-            f"{alternatives} correct alternatives, {counts.get('false-reject', 0)} false rejects"
-        )
+    for prefix, name in (("", "mutant"), (" on hidden cases", "hidden")):
+        counted = _counts(terminalreporter, name)
+        if counted:
+            bugs = counted.get("bug-caught", 0) + counted.get("false-accept", 0)
+            alternatives = counted.get("alternative-accepted", 0) + counted.get("false-reject", 0)
+            terminalreporter.write_line(
+                f"mutant suite{prefix}: {bugs} bugs, {counted.get('false-accept', 0)} false "
+                f"accepts; {alternatives} correct alternatives, "
+                f"{counted.get('false-reject', 0)} false rejects"
+            )
+
+
+def _counts(terminalreporter, name: str) -> dict[str, int]:
+    """How often each value of the user property ``name`` was recorded by a test's call."""
+    counts: dict[str, int] = {}
+    for key in ("passed", "failed"):
+        for report in terminalreporter.stats.get(key, []):
+            kind = dict(getattr(report, "user_properties", [])).get(name)
+            if kind and report.when == "call":
+                counts[kind] = counts.get(kind, 0) + 1
+    return counts

@@ -90,6 +90,8 @@ class ClassSummary:
     diagnoses: list[Diagnosis]
     troubles: list[Trouble]
     errors: dict[str, str]
+    #: The cases the reports were graded on (``published``, or a hash of the course secret).
+    variants: list[str] = field(default_factory=list)
 
     def top(self, count: int = 3) -> list[Diagnosis]:
         """The ``count`` most common named mistakes: what to re-teach."""
@@ -160,6 +162,7 @@ def summarize(reports: dict[str, dict]) -> ClassSummary:
         diagnoses=diagnoses,
         troubles=troubles,
         errors=errors,
+        variants=sorted({str(r["variant"]) for r in graded.values() if r.get("variant")}),
     )
 
 

@@ -53,13 +53,18 @@ def students(root: Path, shard: tuple[int, int] | None = None) -> list[Path]:
 
 
 def row(student: str, report: dict) -> dict:
-    """One CSV row: the student, their points per chapter, total, max and error."""
+    """One CSV row: the student, their points per chapter, total, max, error and variant.
+
+    ``variant`` names the cases the report was graded on (``published``, or a hash
+    of the course secret): a class graded with one secret shows one value.
+    """
     line: dict = {"student": student}
     for chapter in CHAPTERS.values():
         line[chapter] = sum(t["points"] for t in report.get("tests", []) if t["chapter"] == chapter)
     line["total"] = report.get("score", 0.0)
     line["max"] = report.get("max_score", "")
     line["error"] = report.get("error", "")
+    line["variant"] = report.get("variant", "")
     return line
 
 
@@ -73,7 +78,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_text(lines: list[dict]) -> str:
-    """The grades CSV: ``student``, one column per chapter, ``total``, ``max``, ``error``.
+    """The grades CSV: ``student``, each chapter, ``total``, ``max``, ``error``, ``variant``.
 
     Text cells are student text (folder names, errors): each is made
     :func:`~mlpcourse.grader.inert.inert` (no escape code, line break or bidi

@@ -93,7 +93,7 @@ def render_html(summary: ClassSummary, title: str = "Class report", book_url: st
         f"<h1>{e(title)}</h1>",
         f"<p>{len(summary.students)} submissions: {graded} graded, "
         f"{len(summary.errors)} could not be graded. Mean score "
-        f"{_mean(summary):.1f} / {summary.max_score:g}.</p>",
+        f"{_mean(summary):.1f} / {summary.max_score:g}.{_cases(summary, e)}</p>",
         '<div class="monday"><h2 id="monday">What to re-teach on Monday</h2>',
     ]
     top = summary.top()
@@ -182,6 +182,14 @@ def render_html(summary: ClassSummary, title: str = "Class report", book_url: st
     return "\n".join(parts) + "\n"
 
 
+def _cases(summary: ClassSummary, escape) -> str:
+    """`` Cases: 82864aa8f279.``: the variants graded (one class should have one)."""
+    if not summary.variants:
+        return ""
+    several = " (different secrets: grade again with one)" if len(summary.variants) > 1 else ""
+    return " " + escape(f"Cases: {', '.join(summary.variants)}{several}.")
+
+
 def _mean(summary: ClassSummary) -> float:
     scores = list(summary.scores.values())
     return sum(scores) / len(scores) if scores else 0.0
@@ -213,7 +221,8 @@ def render_markdown(summary: ClassSummary, title: str = "Class report", book_url
         f"# {md(title)}",
         "",
         f"{len(summary.students)} submissions: {graded} graded, {len(summary.errors)} could not "
-        f"be graded. Mean score {_mean(summary):.1f} / {summary.max_score:g}.",
+        f"be graded. Mean score {_mean(summary):.1f} / {summary.max_score:g}."
+        + _cases(summary, md),
         "",
         "## What to re-teach on Monday",
         "",

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from mlpcourse.course.classes import MANIFEST, write_atomically
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.grader.cases import PUBLISHED, Cases
 from mlpcourse.grader.checks import CHAPTERS, CHECKS
 from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.files import Refused, read_handed_in
@@ -52,13 +53,13 @@ KILL_MARGIN = 30.0
 MAX_ERROR = 2000
 
 
-def fingerprint(student: Path) -> str:
-    """A hash of what decides a report: the student's exercise modules, and the grader.
+def fingerprint(student: Path, cases: Cases = PUBLISHED) -> str:
+    """A hash of what decides a report: the student's exercise modules, the grader, the cases.
 
     The grader's part covers the checks, the reference and the support code, so
-    a changed check or reference grades everybody again.
+    a changed check, reference or course secret grades everybody again.
     """
-    digest = hashlib.sha256(_grader_fingerprint().encode())
+    digest = hashlib.sha256(_grader_fingerprint().encode() + cases.variant.encode())
     folder = exercise_folder(student)
     for module in EXERCISE_MODULES:
         digest.update(module.encode() + b"\0")
@@ -83,6 +84,7 @@ def grade_class(
     json_dir: Path,
     limits: Limits,
     sandbox: Isolation,
+    cases: Cases = PUBLISHED,
     jobs: int = 0,
     on_report: Callable[[str], None] | None = None,
 ) -> dict[str, dict]:
@@ -91,7 +93,8 @@ def grade_class(
     Each report is also written to ``json_dir/<student>.json`` as soon as it
     is known; ``on_report`` is called with the student's name then. Students
     whose complete report on disk is still current (the manifest) are not
-    graded again. ``jobs``: workers at once (default: one per CPU).
+    graded again. ``cases``: what the checks draw from (the course's hidden
+    cases for an instructor's grade). ``jobs``: workers at once (default: one per CPU).
     """
     json_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = json_dir / MANIFEST
@@ -102,7 +105,7 @@ def grade_class(
     if type(manifest) is not dict:
         manifest = {}
     reports: dict[str, dict] = {}
-    prints = {s.name: fingerprint(s) for s in students}
+    prints = {s.name: fingerprint(s, cases) for s in students}
     todo = []
     for student in students:
         saved = json_dir / f"{student.name}.json"
@@ -114,7 +117,7 @@ def grade_class(
                 pass
         todo.append(student)
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count()) as pool:
-        futures = {pool.submit(grade_in_worker, s, limits, sandbox): s for s in todo}
+        futures = {pool.submit(grade_in_worker, s, limits, sandbox, cases): s for s in todo}
         for future in as_completed(futures):
             student = futures[future]
             result = future.result()
@@ -128,9 +131,20 @@ def grade_class(
     return reports
 
 
-def grade_in_worker(student: Path, limits: Limits, sandbox: Isolation) -> dict:
-    """The report of one submission, graded by a worker process watched from here."""
-    order = {"path": str(student), "limits": asdict(limits), "sandbox": _isolation_spec(sandbox)}
+def grade_in_worker(
+    student: Path, limits: Limits, sandbox: Isolation, cases: Cases = PUBLISHED
+) -> dict:
+    """The report of one submission, graded by a worker process watched from here.
+
+    The order (and the course secret in it) travels on the worker's standard
+    input, never on its command line.
+    """
+    order = {
+        "path": str(student),
+        "limits": asdict(limits),
+        "sandbox": _isolation_spec(sandbox),
+        "secret": None if cases.secret is None else cases.secret.hex(),
+    }
     environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "mlpcourse.grader.class_run"],
@@ -159,10 +173,10 @@ def grade_in_worker(student: Path, limits: Limits, sandbox: Isolation) -> dict:
             finished.update(line["results"])
     if not why:
         why = _crash_cause(process.returncode, err, limits)
-    return incomplete_report(finished, why)
+    return incomplete_report(finished, why, cases)
 
 
-def incomplete_report(finished: dict, why: str) -> dict:
+def incomplete_report(finished: dict, why: str, cases: Cases = PUBLISHED) -> dict:
     """Every check: the verdicts of the chapters that finished, the others failed with ``why``."""
     outcome = {c.id: (False, f"not graded: {why}") for c in CHECKS}
     for check_id, verdict in finished.items():
@@ -173,6 +187,7 @@ def incomplete_report(finished: dict, why: str) -> dict:
         test["diagnosis"] = diagnose(test)
     graded = {c.chapter for c in CHECKS if c.id in finished}
     result["incomplete"] = f"{why}; {len(graded)} of {len(CHAPTERS)} chapters graded before"
+    result["variant"] = cases.variant
     return result
 
 
@@ -251,6 +266,7 @@ def worker() -> None:
         jobs=1,
         sandbox=_isolation_of(order["sandbox"]),
         on_chapter=chapter_done,
+        cases=PUBLISHED if order["secret"] is None else Cases(bytes.fromhex(order["secret"])),
     )
     channel.write(json.dumps({"report": result}) + "\n")
     channel.close()

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mlpcourse.grader import reference
+from mlpcourse.grader.cases import PUBLISHED, Cases
 from mlpcourse.grader.checks import CHAPTERS, CHECKS, Check
 from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.inert import inert
@@ -99,6 +100,9 @@ class ChapterGrader:
     ``time.monotonic()`` values); the runner is killed there, whatever it does.
     """
 
+    #: What the checks draw their cases from.
+    cases: Cases = PUBLISHED
+
     def __init__(
         self,
         submission: Path,
@@ -164,7 +168,7 @@ class ChapterGrader:
         limit = max(end - time.monotonic(), 0.0)
         # The runner interrupts the student's code at the limit and says where it was; the
         # grader waits a little longer for that answer (on a busy machine too), then kills it.
-        peer.deadline = end + REPORT_GRACE
+        peer.check_end, peer.deadline = end, end + REPORT_GRACE
         try:
             importing = f"importing mlpcourse/{check.module}.py failed"
             try:
@@ -186,7 +190,7 @@ class ChapterGrader:
                 cause = self.runner.exit_cause()
                 self.stop()
                 return False, f"{importing}: {cause}"
-            check.run(RemoteImplementation(peer))
+            check.run(RemoteImplementation(peer), self.cases)
             return True, ""
         except AssertionError as error:
             self._record_calls(check, traced)
@@ -268,6 +272,7 @@ def grade_chapter(
     sandbox: Isolation = True,
     called: dict[str, set[str]] | None = None,
     student_end: float = math.inf,
+    cases: Cases = PUBLISHED,
 ) -> dict[str, tuple[bool, str]]:
     """``{check id: (passed, message)}`` for the checks of one chapter (or those in ``only``).
 
@@ -278,6 +283,7 @@ def grade_chapter(
     checks = [c for c in CHECKS if c.module == module and (only is None or c.id in only)]
     chapter_end = time.monotonic() + limits.timeout
     grader = ChapterGrader(submission, limits, use_reference, sandbox, chapter_end, student_end)
+    grader.cases = cases
     results = {}
     try:
         for check in checks:
@@ -311,6 +317,7 @@ def grade(
     sandbox: Isolation = True,
     only: list[str] | None = None,
     on_chapter: Callable[[str, dict], None] | None = None,
+    cases: Cases = PUBLISHED,
 ) -> dict:
     """The report of the contract: score, max_score and one entry per check.
 
@@ -325,7 +332,9 @@ def grade(
     as a :class:`~mlpcourse.grader.sandbox.RunnerUser`.
     ``only``: grade only these check ids (the others are reported not graded).
     ``on_chapter``: called with each module and its ``{check id: (passed, message)}``
-    as its chapter finishes.
+    as its chapter finishes. ``cases``: what the checks draw from (:mod:`.cases`):
+    the published cases (default), or the course's hidden ones, keyed also on
+    the submitted files; the report names them (``variant``, additive to the contract).
 
     Without the reference (a student's own check), the functions a failed one
     called are graded too, and a function that called one failing its own
@@ -350,6 +359,7 @@ def grade(
     with tempfile.TemporaryDirectory(prefix="mlpcourse-submission-") as private:
         submission = Path(private) / "submission"
         refused = copy_submission(folder, submission)
+        drawn = cases.for_submission(submission)
         for check in CHECKS:
             if check.module in refused and check.id in graded:
                 outcome[check.id] = (False, refused[check.module])
@@ -362,7 +372,15 @@ def grade(
         def chapter(module: str) -> tuple[str, dict]:
             checks = [c.id for c in CHECKS if c.module == module and c.id in graded]
             found = grade_chapter(
-                submission, module, use_reference, limits, checks, sandbox, called, student_end
+                submission,
+                module,
+                use_reference,
+                limits,
+                checks,
+                sandbox,
+                called,
+                student_end=student_end,
+                cases=drawn,
             )
             return module, found
 
@@ -374,6 +392,7 @@ def grade(
                     on_chapter(module, found)
         shutil.rmtree(submission, ignore_errors=True)
     result = report(outcome, modules, only)
+    result["variant"] = cases.variant
     if not use_reference:
         explain_waiting(result, outcome, called)
     for test in result["tests"]:  # additive to the contract: what a class can be counted by

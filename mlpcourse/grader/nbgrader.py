@@ -5,7 +5,8 @@ cell by whether it raised; but in the student's kernel any earlier cell can
 redefine ``graded`` or patch the checks. Here the ``Execute`` step is
 replaced by :class:`TrustedVerdicts`: nothing of the notebook runs, the
 submitted ``mlpcourse/`` beside it is graded by :func:`~mlpcourse.grader.grading.grade`
-(runner under bubblewrap, expected values here), and each graded cell gets
+(runner under bubblewrap, expected values here, cases drawn from the course
+secret: :func:`~mlpcourse.grader.cases.course_cases`), and each graded cell gets
 the verdict of its check as its output: an error with the check's message,
 or a line with the points. nbgrader's own ``SaveAutoGrades`` then reads
 those outputs into the gradebook, and its sanitising step has already
@@ -20,6 +21,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_output
 from traitlets import Bool
 
+from mlpcourse.grader.cases import course_cases
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.inert import inert
@@ -48,7 +50,9 @@ class TrustedVerdicts(Preprocessor):
         wanted = {check_id for _, check_id in cells if check_id}
         known = {c.id: c for c in CHECKS}
         modules = sorted({known[i].module for i in wanted if i in known})
-        report = grade(folder, modules=modules, only=sorted(wanted)) if modules else {"tests": []}
+        report = {"tests": []}
+        if modules:
+            report = grade(folder, modules=modules, only=sorted(wanted), cases=course_cases())
         verdicts = {t["id"]: t for t in report["tests"]}
         for cell, check_id in cells:
             if check_id is None:

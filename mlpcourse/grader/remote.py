@@ -77,6 +77,8 @@ class GraderPeer(Peer):
         self.allowed: frozenset[str] = frozenset()
         self.waiting_on: list[str] = []
         self.stalled_in: str | None = None
+        #: When the running check's own limit ends (``deadline`` adds a grace to hear why).
+        self.check_end = math.inf
         self.broken = False
         #: What computes a collaborator: the reference, or a stand-in in a student's check.
         self.resolve = reference.function
@@ -145,10 +147,15 @@ class GraderPeer(Peer):
         return self.stalled_in or "your code"
 
     @contextlib.contextmanager
-    def time_limit(self, seconds: float, message: str):
-        """Fail with ``message`` (AssertionError) unless the calls inside end in ``seconds``."""
+    def time_limit(self, seconds: float | None, message: str):
+        """Fail with ``message`` (AssertionError) unless the calls inside end in ``seconds``.
+
+        ``seconds`` None: by the check's own limit (:attr:`check_end`), so that
+        the message, not the generic one, says why time ran out.
+        """
         outer = self.deadline
-        self.deadline = min(outer or math.inf, time.monotonic() + seconds)
+        end = self.check_end if seconds is None else time.monotonic() + seconds
+        self.deadline = min(outer or math.inf, end)
         try:
             yield
         except Timeout:
@@ -216,7 +223,7 @@ def _bounded(values, budget: list | None = None) -> None:
             _bounded(list(value.values()), budget)
 
 
-def time_limit(remote: Remote, seconds: float, message: str):
+def time_limit(remote: Remote, seconds: float | None, message: str):
     """:meth:`GraderPeer.time_limit` of the runner that ``remote`` lives in."""
     return remote._peer.time_limit(seconds, message)
 

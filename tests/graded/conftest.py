@@ -4,12 +4,15 @@
 ``--impl=PATH`` grades another. The grader runs the code in its sandbox
 where bubblewrap exists (as ``mlpcourse check`` does), once for the session;
 each test then reports its check. At the end ``tests/conftest.py`` sums the points.
+The cases are the published ones, as in ``mlpcourse check``: the instructor's
+grade draws hidden ones from the course secret.
 """
 
 import pytest
 
 from mlpcourse.course.implementation import resolve
 from mlpcourse.grader import reference
+from mlpcourse.grader.cases import PUBLISHED
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
 
@@ -22,5 +25,5 @@ def verdicts(request) -> dict[str, tuple[bool, str]]:
         sandbox = True
     except SandboxUnavailable:
         sandbox = False  # your own code on your own machine
-    report = grade(folder, use_reference=reference.available(), sandbox=sandbox)
+    report = grade(folder, use_reference=reference.available(), sandbox=sandbox, cases=PUBLISHED)
     return {t["id"]: (t["passed"], t["message"]) for t in report["tests"]}

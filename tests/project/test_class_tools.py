@@ -22,6 +22,7 @@ from mlpcourse.course.class_summary import summarize
 from mlpcourse.course.classes import load_reports, parse_shard, shard_of
 from mlpcourse.course.report import render_html, render_markdown
 from mlpcourse.course.sections import BY_CHECK, BY_DIAGNOSIS, headings, section_for, slugify
+from mlpcourse.grader.cases import course_cases
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.diagnosis import diagnose, label
 
@@ -230,6 +231,9 @@ def test_shards_partition_the_class_and_merge_to_the_whole_run(graded):
     assert result.returncode == 0, result.stderr
     assert merged.read_text() == (graded / "whole.csv").read_text()
     assert settled(load_reports(graded / "merged")) == settled(load_reports(graded / "whole"))
+    # Every report names the cases it was graded on: the course secret's variant.
+    variants = {row["variant"] for row in csv.DictReader(io.StringIO(merged.read_text()))}
+    assert variants == {course_cases().variant} and "published" not in variants
 
 
 def settled(reports: dict) -> dict:
@@ -246,6 +250,21 @@ def settled(reports: dict) -> dict:
         }
         for name, report in reports.items()
     }
+
+
+def test_merge_flags_reports_graded_on_different_cases(graded, tmp_path):
+    """Shards whose machines had different secrets: kept, but flagged (exit 1)."""
+    other = tmp_path / "other"
+    shutil.copytree(graded / "shard2", other)
+    for path in other.glob("*.json"):
+        report = json.loads(path.read_text())
+        report["variant"] = "0123456789ab"
+        path.write_text(json.dumps(report))
+    csv_file = str(tmp_path / "m.csv")
+    result = mlpcourse("merge", str(graded / "shard1"), str(other), "--csv", csv_file)
+    assert result.returncode == 1
+    assert "VARIANTS: the reports were graded on different cases" in result.stderr
+    assert "0123456789ab" in result.stderr and "MLPCOURSE_SECRET" in result.stderr
 
 
 def test_merge_reports_duplicates_conflicts_and_missing_students(graded, tmp_path):
@@ -326,6 +345,8 @@ def test_the_report_page_is_self_contained_and_escapes_students(graded, tmp_path
     md = markdown.read_text()
     assert "<script" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
     assert "## What to re-teach on Monday" in md
+    cases = f"/ 45. Cases: {course_cases().variant}."  # the cases the class was graded on
+    assert cases in text and cases in md
 
 
 def test_a_class_with_nothing_graded_still_gets_a_report():

@@ -59,7 +59,8 @@ def in_function(check: str, function: str, body: str) -> Variant:
 
 def test_report_follows_the_contract(tmp_path):
     report = grade(submission(tmp_path), LIMITS)
-    assert set(report) == {"score", "max_score", "tests"}
+    assert set(report) == {"score", "max_score", "tests", "variant"}  # variant: additive
+    assert report["variant"] == "published"
     assert report["score"] == report["max_score"] == sum(c.points for c in CHECKS)
     assert [t["id"] for t in report["tests"]] == [c.id for c in CHECKS]
     for test, check in zip(report["tests"], CHECKS):

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.grader.cases import course_cases, course_secret
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.runner import EXERCISE_MODULES
 
@@ -245,6 +246,10 @@ def test_gradescope_zip_holds_the_scripts_and_the_course(autograder_zip):
     assert "course/requirements-grading.txt" in names
     assert not any("__pycache__" in n or n.endswith(".ipynb") for n in names)
     assert "apt-get install" in setup and "bubblewrap" in setup and "useradd" in setup
+    # The course secret travels with the grader, readable by its owner only (root, after setup).
+    assert modes["course/grading/secret"] & 0o777 == 0o600
+    with zipfile.ZipFile(autograder_zip) as archive:
+        assert archive.read("course/grading/secret").decode().strip() == course_secret().hex()
 
 
 def test_gradescope_reference_gets_full_marks_under_bubblewrap(machine, autograder_zip, tmp_path):
@@ -253,6 +258,7 @@ def test_gradescope_reference_gets_full_marks_under_bubblewrap(machine, autograd
     assert results["score"] == TOTAL
     assert all(t["status"] == "passed" for t in results["tests"])
     assert "isolated by: bubblewrap" in results["output"]
+    assert results["extra_data"]["variant"] == course_cases().variant != "published"
 
 
 def test_gradescope_loose_stubs_get_nothing(machine, autograder_zip, tmp_path):
@@ -437,6 +443,9 @@ def test_prairielearn_question_files(question):
     assert isinstance(options["timeout"], int) and options["timeout"] == 200
     assert options["entrypoint"] == "/grade/tests/grade.sh"
     assert (question / "tests" / "grade.sh").stat().st_mode & 0o111
+    secret = question / "tests" / "course" / "grading" / "secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert secret.read_text().strip() == course_secret().hex()
     html = (question / "question.html").read_text()
     assert "<pl-file-upload" in html
     assert all(f"{module}.py" in html for module in EXERCISE_MODULES)
@@ -469,6 +478,18 @@ def test_prairielearn_export_again_keeps_the_question(tmp_path):
     with pytest.raises(FileExistsError, match="new, empty or an earlier export"):
         prairielearn.export(foreign)
     assert (foreign / "todo.txt").read_text() == "mine"
+
+
+def test_prairielearn_grades_the_hidden_cases(machine, question, tmp_path):
+    """A table of the published points passes them, not the cases the question's secret draws."""
+    from .test_attacks import REPLAYS, edit_function
+
+    table = REPLAYS["sigmoid_prime: a table of the published points"]
+    student = upload(tmp_path / "s", activations=edit_function(table.function, table.body))
+    results = run_prairielearn(machine, question, tmp_path, student)
+    check_prairielearn(results)
+    failed = [t["name"] for t in results["tests"] if t["points"] < t["max_points"]]
+    assert failed == ["02-activations: activations.sigmoid_prime"], failed
 
 
 def test_prairielearn_reference_stubs_and_loose_files(machine, question, tmp_path):

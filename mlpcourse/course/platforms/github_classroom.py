@@ -5,8 +5,10 @@ runner result as base64 on one line (no wrapping), what the
 ``autograding-grading-reporter`` action reads from ``<STEP_ID>_RESULTS``.
 ``mlpcourse export github-classroom DIR`` writes
 ``.github/workflows/classroom.yml`` and ``README-grading.md``. The tests run
-in the student's repository, where the student can edit the workflow: the
-grade to trust is the instructor's own run on clones of the repositories.
+in the student's repository, where the student can edit the workflow, and
+draw the published cases (nothing there can hold the course secret): the
+grade to trust is the instructor's own run on clones of the repositories,
+which draws the hidden cases from the course secret.
 """
 
 import base64
@@ -73,8 +75,12 @@ base64 on one line, the reporter reads it from `UPPER_RESULTS`
 debugging).
 
 That score is feedback for the student, not a grade to trust: the workflow
-runs in the student's repository, which the student can edit. The grade to
-trust is your own run, with your copy of the course (the reference included):
+runs in the student's repository, which the student can edit, and it grades
+the published cases (the ones `mlpcourse check` uses: a repository the student
+can read holds no secret). The grade to trust is your own run, with your copy
+of the course (the reference included), which draws hidden cases from your
+course secret (`grading/secret`, or `MLPCOURSE_SECRET`): code that passes only
+the published cases loses those points there.
 
 ```bash
 gh classroom clone student-repos -a ASSIGNMENT_ID    # or: git clone each repository into CLASS/

@@ -6,7 +6,9 @@ Gradescope unpacks it into ``/autograder/source``, runs ``setup.sh`` once
 (install Python, bubblewrap and the dependencies; create the runner user;
 make the source readable by root only), then ``run_autograder`` for each
 submission, which runs :func:`main`: the upload in ``/autograder/submission``
-is graded and ``/autograder/results/results.json`` written.
+is graded and ``/autograder/results/results.json`` written. The zip carries
+the course secret (``course/grading/secret``, mode 0600, root's only after
+``setup.sh``): the grade draws the hidden cases, as the instructor's own does.
 """
 
 import argparse
@@ -18,7 +20,13 @@ import zipfile
 from pathlib import Path
 
 from mlpcourse.course.platforms.results import grade_upload, test_name, write_json
-from mlpcourse.course.platforms.source import course_files, grading_requirements
+from mlpcourse.course.platforms.source import (
+    SECRET_NAME,
+    course_files,
+    grading_requirements,
+    secret_text,
+)
+from mlpcourse.grader.cases import SecretError
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.sandbox import SandboxUnavailable
 
@@ -104,7 +112,11 @@ def results_json(
         "test_name_format": "text",
         "visibility": VISIBILITY,
         "stdout_visibility": "hidden",
-        "extra_data": {"max_score": maximum, "isolation": isolation},
+        "extra_data": {
+            "max_score": maximum,
+            "isolation": isolation,
+            "variant": report.get("variant", ""),
+        },
         "tests": tests,
     }
 
@@ -134,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     results.parent.chmod(0o755)  # written by this process only
     try:
         report, isolation, problems = grade_upload(args.root / "submission", args.runner_user)
-    except SandboxUnavailable as error:
+    except (SandboxUnavailable, SecretError) as error:
         write_json(results, failure_json(str(error), time.monotonic() - started))
         print(f"run_autograder: {error}", file=sys.stderr)
         return 1
@@ -142,9 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) -> None:
     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-    mode = 0o755 if executable else 0o644
     info.external_attr = (stat.S_IFREG | mode) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     archive.writestr(info, data)
@@ -156,11 +167,12 @@ def export(target: Path) -> list[str]:
         raise ValueError(f"the autograder must be a .zip file, got {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w") as archive:
-        _add(archive, "setup.sh", SETUP_SH.encode(), executable=True)
-        _add(archive, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+        _add(archive, "setup.sh", SETUP_SH.encode(), mode=0o755)
+        _add(archive, "run_autograder", RUN_AUTOGRADER.encode(), mode=0o755)
         for path, name in course_files():
             _add(archive, f"course/{name}", path.read_bytes())
         _add(archive, "course/requirements-grading.txt", grading_requirements().encode())
+        _add(archive, f"course/{SECRET_NAME}", secret_text(), mode=0o600)
         return archive.namelist()
 
 

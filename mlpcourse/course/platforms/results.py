@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from mlpcourse.course.platforms.upload import gather
+from mlpcourse.grader.cases import course_cases
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.sandbox import choose_isolation, describe_isolation
 
@@ -28,15 +29,19 @@ def grade_upload(
     """Grade what was uploaded to ``upload``: ``(report, isolation in words, problems)``.
 
     ``strict``: an upload with problems is not graded (the report is None).
-    Raises :class:`~mlpcourse.grader.sandbox.SandboxUnavailable` when neither
-    bubblewrap nor ``runner_user`` can run student code here.
+    The cases are drawn from the course secret the export carries
+    (:func:`~mlpcourse.grader.cases.course_cases`). Raises
+    :class:`~mlpcourse.grader.sandbox.SandboxUnavailable` when neither
+    bubblewrap nor ``runner_user`` can run student code here, and
+    :class:`~mlpcourse.grader.cases.SecretError` when the secret cannot be used.
     """
     isolation = choose_isolation(runner_user)
+    cases = course_cases()
     with tempfile.TemporaryDirectory(prefix="mlpcourse-upload-") as private:
         problems = gather(upload, Path(private))
         if strict and problems:
             return None, describe_isolation(isolation), problems
-        report = grade(Path(private), sandbox=isolation)
+        report = grade(Path(private), sandbox=isolation, cases=cases)
     print(f"isolation: {describe_isolation(isolation)}", file=sys.stderr)
     return report, describe_isolation(isolation), problems
 

@@ -2,10 +2,12 @@
 
 A check takes the student's modules as a
 :class:`~mlpcourse.grader.remote.RemoteImplementation` (their functions run in
-the sandboxed runner; what they return arrives here as plain values), and
-raises ``AssertionError`` with a message for the student when the function
-under test is wrong (any other exception is the student's code failing).
-Every case and expected value is computed here. The same checks serve
+the sandboxed runner; what they return arrives here as plain values) and the
+:class:`~mlpcourse.grader.cases.Cases` to draw from (published, or hidden:
+drawn from the course secret), and raises ``AssertionError`` with a message
+for the student when the function under test is wrong (any other exception is
+the student's code failing). Every case and expected value is computed here,
+and every random one comes from ``cases.rng(...)``. The same checks serve
 ``mlpcourse grade``, ``mlpcourse check``, ``pytest tests/graded``, nbgrader
 and the notebooks.
 
@@ -29,7 +31,7 @@ CHAPTERS = {
 
 @dataclass(frozen=True)
 class Check:
-    """One graded check: ``id`` is ``module::function``."""
+    """One graded check: ``id`` is ``module::function``; ``run(impl, cases)`` runs it."""
 
     id: str
     chapter: str
@@ -48,7 +50,7 @@ _registry: list[Check] = []
 
 
 def graded(points: float, *functions: str) -> Callable:
-    """Register the decorated ``check_<name>(impl)`` as a graded check.
+    """Register the decorated ``check_<name>(impl, cases)`` as a graded check.
 
     ``functions`` are the graded names within the chapter's module (default:
     the check's name without ``check_``).

@@ -6,9 +6,12 @@ differences δ^[l] = ∂(Σ_i L_i)/∂z^[l] (per example), ∂L/∂b^[l] and ∂
 true quantities of the layer.
 """
 
+import functools
+
 import numpy as np
 
 from mlpcourse.gradcheck import GradientCheckError, check_gradient, numerical_gradient
+from mlpcourse.grader.cases import Cases
 
 from . import definitions as d
 from . import graded
@@ -28,15 +31,15 @@ NETWORKS = [([3, 5, 4, 2], 7, "sigmoid"), ([2, 4, 6, 3], 5, "tanh"), ([4, 6, 3, 
 class Case:
     """A network, a batch, and its loss seen from any layer's z, w or b."""
 
-    def __init__(self, sizes: list[int], m: int, activation: str, seed: int) -> None:
+    def __init__(self, sizes: list[int], m: int, activation: str, seed: int, cases: Cases) -> None:
         self.label = f"network {sizes}, {activation}, m = {m}"
         self._deltas: dict[int, np.ndarray] = {}
         self.m = m
         self.g = d.ACTIVATIONS[activation]
         self.g_prime = numerical_slope(self.g)
         for attempt in range(100):
-            rng = np.random.default_rng([seed, attempt])
-            self.weights, self.biases = random_network(sizes, seed * 100 + attempt)
+            rng = cases.rng(seed, attempt)
+            self.weights, self.biases = random_network(sizes, cases.rng(seed * 100 + attempt))
             self.x = rng.standard_normal((sizes[0], m))
             self.y = rng.random((sizes[-1], m))
             self.zs, self.activations = d.forward(self.weights, self.biases, self.x, self.g)
@@ -72,7 +75,10 @@ class Case:
         return loss
 
 
-CASES = [Case(sizes, m, name, seed) for seed, (sizes, m, name) in enumerate(NETWORKS)]
+@functools.lru_cache(maxsize=4)
+def cases_of(cases: Cases) -> list[Case]:
+    """The networks of the checks, drawn from ``cases`` (each δ computed once, when asked)."""
+    return [Case(sizes, m, name, seed, cases) for seed, (sizes, m, name) in enumerate(NETWORKS)]
 
 
 def _gradcheck(
@@ -99,9 +105,9 @@ def _gradcheck(
 
 
 @graded(2)
-def check_output_error(impl) -> None:
+def check_output_error(impl, cases: Cases) -> None:
     """BP1: δ^[L] = ∇_a L ⊙ σ'(z^[L]) is ∂(Σ_i L_i)/∂z^[L]."""
-    for case in CASES:
+    for case in cases_of(cases):
         last = len(case.zs) - 1
         grad_a = numerical_gradient(
             lambda a: sum(d.quadratic_losses(a, case.y)), [case.activations[-1]]
@@ -135,9 +141,9 @@ def check_output_error(impl) -> None:
 
 
 @graded(3)
-def check_hidden_error(impl) -> None:
+def check_hidden_error(impl, cases: Cases) -> None:
     """BP2: δ^[l] = ((w^[l+1])ᵀ δ^[l+1]) ⊙ σ'(z^[l]) is ∂(Σ_i L_i)/∂z^[l], every hidden l."""
-    for case in CASES:
+    for case in cases_of(cases):
         for i in reversed(range(len(case.zs) - 1)):
             label = f"hidden_error for layer {i + 2} of the {case.label}"
             w_next, delta_next = case.weights[i + 1], case.delta(i + 1)
@@ -170,9 +176,9 @@ def check_hidden_error(impl) -> None:
 
 
 @graded(2)
-def check_bias_gradient(impl) -> None:
+def check_bias_gradient(impl, cases: Cases) -> None:
     """BP3: the batch mean of δ^[l] is ∂L/∂b^[l]."""
-    for case in CASES:
+    for case in cases_of(cases):
         for i in range(len(case.zs)):
             label = f"bias_gradient for layer {i + 2} of the {case.label}"
             grad_b = call(impl.backprop_equations.bias_gradient, label, delta=case.delta(i))
@@ -195,9 +201,9 @@ def check_bias_gradient(impl) -> None:
 
 
 @graded(2)
-def check_weight_gradient(impl) -> None:
+def check_weight_gradient(impl, cases: Cases) -> None:
     """BP4: the batch mean of δ^[l] (a^[l-1])ᵀ is ∂L/∂w^[l]."""
-    for case in CASES:
+    for case in cases_of(cases):
         for i in range(len(case.zs)):
             label = f"weight_gradient for layer {i + 2} of the {case.label}"
             grad_w = call(

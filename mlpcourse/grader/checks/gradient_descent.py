@@ -3,6 +3,7 @@
 import numpy as np
 
 from mlpcourse.gradcheck import GradientCheckError, check_gradient
+from mlpcourse.grader.cases import Cases
 from mlpcourse.grader.wording import plain
 
 from . import definitions as d
@@ -13,16 +14,15 @@ from .tools import assert_array, assert_close, call, number
 SHAPES = [(2, 5), (3, 1), (1, 4), (4, 9)]
 
 
-def _outputs(n: int, m: int, seed: int):
-    rng = np.random.default_rng(seed)
+def _outputs(n: int, m: int, rng: np.random.Generator):
     return rng.random((n, m)), rng.random((n, m))
 
 
 @graded(1)
-def check_quadratic_cost(impl) -> None:
+def check_quadratic_cost(impl, cases: Cases) -> None:
     """L = (1/m) Σ_i ½‖a_i − y_i‖²: a mean over the batch."""
     for seed, (n, m) in enumerate(SHAPES):
-        a, y = _outputs(n, m, seed)
+        a, y = _outputs(n, m, cases.rng(seed))
         label = f"quadratic_cost(a, y) for a {a.shape}"
         value = call(impl.gradient_descent.quadratic_cost, label, a=a, y=y)
         value = float(number(label, value))
@@ -41,10 +41,10 @@ def check_quadratic_cost(impl) -> None:
 
 
 @graded(2)
-def check_quadratic_cost_gradient(impl) -> None:
+def check_quadratic_cost_gradient(impl, cases: Cases) -> None:
     """∇_a L_i = a_i − y_i per example, against finite differences of Σ_i L_i."""
     for seed, (n, m) in enumerate(SHAPES):
-        a, y = _outputs(n, m, seed)
+        a, y = _outputs(n, m, cases.rng(seed))
         label = f"quadratic_cost_gradient(a, y) for a {a.shape}"
         gradient = call(impl.gradient_descent.quadratic_cost_gradient, label, a=a, y=y)
         assert_array(label, gradient, a.shape)
@@ -54,6 +54,7 @@ def check_quadratic_cost_gradient(impl) -> None:
                 [a],
                 [gradient],
                 names=["a"],
+                seed=cases.seed(0),
                 hints={
                     1 / m: f"divided by m = {m}: the gradient is per example, not a batch mean",
                     2.0: "the derivative of ½(a − y)² is (a − y), not 2(a − y)",
@@ -66,9 +67,9 @@ def check_quadratic_cost_gradient(impl) -> None:
 
 
 @graded(2)
-def check_gd_step(impl) -> None:
+def check_gd_step(impl, cases: Cases) -> None:
     """θ − α∇ for every array, as a new list, leaving params untouched."""
-    rng = np.random.default_rng(4)
+    rng = cases.rng(4)
     params = [rng.standard_normal((3, 2)), rng.standard_normal((3, 1)), rng.standard_normal((1, 3))]
     grads = [rng.standard_normal(p.shape) for p in params]
     for lr in (0.1, 2.5):
@@ -123,21 +124,21 @@ def _check_partition(label: str, batches, m: int, batch_size: int) -> np.ndarray
 
 
 @graded(2)
-def check_minibatches(impl) -> None:
+def check_minibatches(impl, cases: Cases) -> None:
     """Every index once, batches of batch_size with a smaller last one, shuffled by rng."""
     minibatches = impl.gradient_descent.minibatches
     for m, batch_size in ((10, 3), (12, 4), (5, 7), (1, 1), (40, 40)):
         label = f"minibatches({m}, {batch_size}, rng)"
         _check_partition(
             label,
-            call(minibatches, label, m=m, batch_size=batch_size, rng=np.random.default_rng(0)),
+            call(minibatches, label, m=m, batch_size=batch_size, rng=cases.rng(0)),
             m,
             batch_size,
         )
     label = "minibatches(50, 8, rng)"
-    first = _check_partition(label, minibatches(50, 8, np.random.default_rng(1)), 50, 8)
-    again = _check_partition(label, minibatches(50, 8, np.random.default_rng(1)), 50, 8)
-    other = _check_partition(label, minibatches(50, 8, np.random.default_rng(2)), 50, 8)
+    first = _check_partition(label, minibatches(50, 8, cases.rng(1)), 50, 8)
+    again = _check_partition(label, minibatches(50, 8, cases.rng(1)), 50, 8)
+    other = _check_partition(label, minibatches(50, 8, cases.rng(2)), 50, 8)
     if np.array_equal(first, np.arange(50)):
         raise AssertionError(f"{label}: the indices are not shuffled")
     if not np.array_equal(first, again) or np.array_equal(first, other):
@@ -145,7 +146,7 @@ def check_minibatches(impl) -> None:
             f"{label}: the order must come from rng "
             "(same seed, same batches; other seed, other batches)"
         )
-    rng = np.random.default_rng(3)
+    rng = cases.rng(3)
     if np.array_equal(
         _check_partition(label, minibatches(50, 8, rng), 50, 8),
         _check_partition(label, minibatches(50, 8, rng), 50, 8),

@@ -3,6 +3,7 @@
 import numpy as np
 
 from mlpcourse.gradcheck import GradientCheckError, check_gradient
+from mlpcourse.grader.cases import Cases
 
 from . import definitions as d
 from . import graded
@@ -14,8 +15,7 @@ TRANSPOSE = {"matmul": "w is a column (n, 1): wᵀx is w.T @ x"}
 CASES = [(3, 5), (4, 1), (1, 6), (6, 2)]
 
 
-def _data(n: int, m: int, seed: int):
-    rng = np.random.default_rng(seed)
+def _data(n: int, m: int, rng: np.random.Generator):
     w = rng.standard_normal((n, 1))
     x = rng.standard_normal((n, m))
     b = float(rng.standard_normal())
@@ -29,10 +29,10 @@ def _z(w, x, b) -> np.ndarray:
 
 
 @graded(2)
-def check_weighted_input(impl) -> None:
+def check_weighted_input(impl, cases: Cases) -> None:
     """z = wᵀx + b, shape (1, m), for several n and m."""
     for seed, (n, m) in enumerate(CASES):
-        w, x, b, _ = _data(n, m, seed)
+        w, x, b, _ = _data(n, m, cases.rng(seed))
         label = f"weighted_input(w, x, b) with w {w.shape}, x {x.shape}"
         value = call(impl.neuron.weighted_input, label, on_error=TRANSPOSE, w=w, x=x, b=b)
         causes = {
@@ -43,10 +43,10 @@ def check_weighted_input(impl) -> None:
 
 
 @graded(1)
-def check_neuron(impl) -> None:
+def check_neuron(impl, cases: Cases) -> None:
     """a = g(wᵀx + b) for several activations g."""
     for seed, (n, m) in enumerate(CASES):
-        w, x, b, _ = _data(n, m, seed)
+        w, x, b, _ = _data(n, m, cases.rng(seed))
         for name, g in d.ACTIVATIONS.items():
             label = f"neuron(w, x, b, {name}) with w {w.shape}, x {x.shape}"
             value = call(
@@ -59,11 +59,16 @@ def check_neuron(impl) -> None:
             assert_close(label, value, d.elementwise(g, _z(w, x, b)), causes=causes)
 
 
+#: z = wᵀx + b = −1000, 500, 1000: e^(−z) overflows unless σ is computed stably (not drawn:
+#: a draw need not reach z < −709).
+LARGE_Z = (np.array([[2.0], [-1.0]]), np.array([[-500.0, 300.0, 0.0], [0.0, 100.0, -1000.0]]), 0.0)
+
+
 @graded(1)
-def check_logistic_regression(impl) -> None:
-    """a = σ(wᵀx + b), also when |z| is in the hundreds."""
-    for seed, (n, m) in enumerate(CASES):
-        w, x, b, _ = _data(n, m, seed)
+def check_logistic_regression(impl, cases: Cases) -> None:
+    """a = σ(wᵀx + b), also when |z| is in the hundreds, and at z = ±1000."""
+    drawn = [_data(n, m, cases.rng(seed))[:3] for seed, (n, m) in enumerate(CASES)]
+    for w, x, b in drawn:
         for scale in (1.0, 400.0):
             label = f"logistic_regression(w, x, b) with w {w.shape}, x {x.shape}, |w| ~ {scale:g}"
             value = call(impl.neuron.logistic_regression, label, w=scale * w, x=x, b=b)
@@ -71,13 +76,17 @@ def check_logistic_regression(impl) -> None:
             causes = {k: d.elementwise(d.sigmoid, v) for k, v in causes.items()}
             expected = d.elementwise(d.sigmoid, _z(scale * w, x, b))
             assert_close(label, value, expected, causes=causes)
+    w, x, b = LARGE_Z
+    label = f"logistic_regression(w, x, b) with z = {_z(w, x, b).ravel().tolist()}"
+    value = call(impl.neuron.logistic_regression, label, w=w, x=x, b=b)
+    assert_close(label, value, d.elementwise(d.sigmoid, _z(w, x, b)))
 
 
 @graded(3)
-def check_logistic_gradients(impl) -> None:
+def check_logistic_gradients(impl, cases: Cases) -> None:
     """(∂L/∂w, ∂L/∂b) of the mean cross-entropy against finite differences."""
     for seed, (n, m) in enumerate(CASES):
-        w, x, b, y = _data(n, m, seed)
+        w, x, b, y = _data(n, m, cases.rng(seed))
         label = f"logistic_gradients(w, x, b, y) with w {w.shape}, x {x.shape}"
         result = call(impl.neuron.logistic_gradients, label, w=w, x=x, b=b, y=y)
         if not (isinstance(result, tuple) and len(result) == 2):
@@ -97,6 +106,7 @@ def check_logistic_gradients(impl) -> None:
                 [w, np.array(b)],
                 [dw, db],
                 names=["w", "b"],
+                seed=cases.seed(0),
                 hints={
                     m: f"a sum instead of a mean over the batch (m = {m})",
                     1 / m: f"divided by m = {m} twice",

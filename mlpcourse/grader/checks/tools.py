@@ -148,9 +148,10 @@ def shown(value) -> str:
     return type(value).__name__ if not isinstance(value, Unsupported) else inert(repr(value))
 
 
-def random_network(sizes: list[int], seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Weights and biases of a network with layer sizes ``sizes``, layer 2 first."""
-    rng = np.random.default_rng(seed)
+def random_network(
+    sizes: list[int], rng: np.random.Generator
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Weights and biases of a network with layer sizes ``sizes``, layer 2 first, drawn from rng."""
     weights = [
         rng.standard_normal((n, n_prev)) / np.sqrt(n_prev) for n_prev, n in zip(sizes, sizes[1:])
     ]
