@@ -1,12 +1,13 @@
 """Hidden cases over many secrets: correct code always passes, every bug always fails.
 
-    .venv/bin/python bench/hidden_cases.py [--secrets 200] [--jobs 2] [--seed 0]
+    .venv/bin/python bench/hidden_cases.py [--secrets 200] [--jobs 2] [--seed 0] [--first 0]
 
 For each of ``--secrets`` course secrets (made from ``--seed``, so a run can be
-repeated), grades the reference (every chapter), each correct alternative and
-each bug of the mutant catalogue (tests/project/mutants; their own chapter),
-as ``mlpcourse grade`` does but without the sandbox (this is the instructor's
-own code) and in ``--jobs`` processes. Prints the false rejects (a correct
+repeated, or continued from ``--first``), grades the reference (every chapter),
+each correct alternative and each bug of the mutant catalogue
+(tests/project/mutants; their own chapter), as ``mlpcourse grade`` does but
+without the sandbox (this is the instructor's own code) and in ``--jobs``
+processes. Prints the false rejects (a correct
 submission losing a point), the false accepts (a bug passing its check), the
 diagnoses of ``DIAGNOSES`` (tests/project/test_mutants.py) that a secret lost,
 and, per check, the worst error any correct submission reached as a fraction
@@ -296,6 +297,7 @@ def main() -> None:
     parser.add_argument("--secrets", type=int, default=200, help="course secrets (default 200)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="processes")
     parser.add_argument("--seed", type=int, default=0, help="which secrets (default 0)")
+    parser.add_argument("--first", type=int, default=0, help="the first secret's index (0)")
     parser.add_argument("--every", type=int, default=20, help="interim figures (on stderr)")
     args = parser.parse_args()
     tally = Tally(args.secrets, args.jobs)
@@ -304,7 +306,7 @@ def main() -> None:
         with ProcessPoolExecutor(max_workers=args.jobs, initializer=_worker_init) as pool:
             futures = [
                 pool.submit(grade_one_secret, secret(args.seed, i), paths)
-                for i in range(args.secrets)
+                for i in range(args.first, args.first + args.secrets)
             ]
             for future in as_completed(futures):
                 tally.add(future.result())
