@@ -338,3 +338,10 @@ def test_collect_refuses_a_submission_with_a_file_of_someone_else(tmp_path):
     assert foreign_entries(folder, "no-such-account-here") == [
         f"{folder.name} (no account named no-such-account-here)"
     ]
+
+
+def test_students_of_an_nbgrader_class_read_the_tested_commands():
+    readme = for_students((ROOT / "README.md").read_text(), "nbgrader")
+    assert "<!--" not in readme
+    for step in ("fetch", "submit", "feedback"):
+        assert f"```bash\n{documented(f'nbgrader student {step}')}```" in readme
