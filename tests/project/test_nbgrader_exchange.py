@@ -170,6 +170,11 @@ def hub():
     missing = [name for name in ("bwrap", "setpriv", "useradd", "userdel") if not which(name)]
     if missing:
         unavailable(f"{', '.join(missing)} not found: apt-get install bubblewrap util-linux passwd")
+    probe = subprocess.run(
+        ["bwrap", "--dev-bind", "/", "/", *python_reachable(), "true"], capture_output=True
+    )
+    if probe.returncode != 0:
+        unavailable(f"bubblewrap cannot make a mount namespace here: {probe.stderr!r}")
     base = Path(tempfile.mkdtemp(prefix="mlphub-"))
     base.chmod(0o755)
     exchange = base / "exchange"
