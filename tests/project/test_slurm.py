@@ -191,8 +191,12 @@ def cluster():
             state = cluster.run("sinfo", "--noheader", "--Node", "-o", "%T", check=False).strip()
         yield cluster
     finally:
-        if daemons and daemons[0].poll() is None and len(daemons) == 3:
-            cluster.run("scancel", "--user=root", check=False)
+        if len(daemons) == 3 and all(d.poll() is None for d in daemons):
+            cluster.run("scancel", "--user=root", check=False)  # a test that failed half-way
+            try:
+                cluster.wait(timeout=60)
+            except AssertionError:
+                pass  # what is left is killed below, and reported
         for daemon in reversed(daemons):  # slurmd, slurmctld, then munged
             daemon.send_signal(signal.SIGTERM)
             try:
@@ -226,8 +230,7 @@ def by_name(jobs: list[dict], name: str) -> list[dict]:
 
 def test_a_class_graded_by_the_readme_slurm_recipe(cluster, tmp_path):
     assert {shard_of(name, SHARDS) == CANCELLED for name in CLASS} == {True, False}
-    submit, resubmit = documented("slurm submit"), documented("slurm resubmit")
-    assert f"--array={CANCELLED} " in resubmit
+    assert f"--array={CANCELLED} " in documented("slurm resubmit")
     # The course folder as the README has it: .venv/, the recipes, the class in class/.
     course = tmp_path / "course"
     course.mkdir()
@@ -245,7 +248,16 @@ def test_a_class_graded_by_the_readme_slurm_recipe(cluster, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        run_the_recipe(cluster, course, tmp_path, whole)
+    finally:
+        if whole.poll() is None:
+            whole.terminate()
+            whole.wait()
 
+
+def run_the_recipe(cluster: Cluster, course: Path, tmp_path: Path, whole) -> None:
+    submit, resubmit = documented("slurm submit"), documented("slurm resubmit")
     # The partition held while the README's commands submit, so that one task is
     # cancelled before it starts.
     cluster.run("scontrol", "update", "PartitionName=grade", "State=DOWN")
