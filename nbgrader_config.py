@@ -50,4 +50,9 @@ c.Autograde.exclude_overwriting = {
         "06-backprop-algorithm": ["network"],
     }.items()
 }
+# The exchange on a shared JupyterHub (mlpcourse/course/exchange.py): collect takes only what
+# each student's own account submitted (not `nbgrader submit --student <classmate>`), and
+# release leaves the inbound folder sticky (no one renames or deletes a classmate's work).
+c.ExchangeFactory.collect = "mlpcourse.course.exchange.OwnedCollect"
+c.ExchangeFactory.release_assignment = "mlpcourse.course.exchange.StickyRelease"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -127,7 +127,8 @@ def for_students(text: str, method: str, name: str = "README.md") -> str:
     Makefile) starts a part for instructors only, ``<!-- for: everyone -->``
     one for all, ``<!-- for: students, git -->`` one for students of a class
     that hands in by ``git`` (the method of ``course.toml``). The marks
-    themselves are left out.
+    themselves are left out, and so is any other comment line of a README
+    (``<!-- tested: … -->`` marks the commands a test runs).
     """
     kept, keep = [], True
     for line in text.splitlines(keepends=True):
@@ -135,6 +136,8 @@ def for_students(text: str, method: str, name: str = "README.md") -> str:
         if mark:
             audience = {word.strip() for word in mark.group(1).split(",")}
             keep = "instructors" not in audience and not (audience & set(config.METHODS) - {method})
+            continue
+        if name == "README.md" and re.fullmatch(r"<!--.*-->", line.strip()):
             continue
         if keep:
             kept.append(line)

@@ -1,0 +1,43 @@
+"""What the tests that run real system software share: skipping, and the documented commands.
+
+A test that needs what only some machines have (root, a Debian package) skips
+with the reason where it cannot run; where ``MLPCOURSE_REQUIRE_SYSTEM=1`` (set
+by ``.ci/run``, which installs all of it) it fails instead, so that CI never
+passes by skipping.
+
+The commands the documentation gives for a route are the ones the tests run:
+a fenced ``bash`` block right after a line ``<!-- tested: NAME -->``, in
+README.md or a page under docs/, wherever it lives.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = os.environ.get("MLPCOURSE_REQUIRE_SYSTEM") == "1"
+
+
+def unavailable(reason: str) -> None:
+    """Skip the test for ``reason``, or fail it where the system tests are required."""
+    if REQUIRED:
+        pytest.fail(f"{reason} (MLPCOURSE_REQUIRE_SYSTEM=1: this test must run here)")
+    pytest.skip(reason)
+
+
+_BLOCK = re.compile(r"^<!-- tested: ([\w -]+) -->\n```bash\n(.*?)^```$", re.M | re.S)
+
+
+def documented(name: str) -> str:
+    """The bash block of the documentation marked ``<!-- tested: name -->`` (exactly one)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    found = [
+        (page, match.group(2))
+        for page in pages
+        for match in _BLOCK.finditer(page.read_text(encoding="utf-8"))
+        if match.group(1).strip() == name
+    ]
+    assert len(found) == 1, f"one block marked <!-- tested: {name} --> expected, found {found}"
+    return found[0][1]
