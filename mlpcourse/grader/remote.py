@@ -223,8 +223,16 @@ class RemoteImplementation:
     def __init__(self, peer: GraderPeer) -> None:
         from mlpcourse.runner import EXERCISE_MODULES
 
+        self._peer = peer
         for module in EXERCISE_MODULES:
             setattr(self, module, RemoteModule(peer, module))
+
+    def tool(self, name: str) -> Remote:
+        """A handle on the runner's support code ``name`` (``mlpcourse.runner.serve.TOOLS``)."""
+        found = self._peer.request("tool", name=name)["value"]
+        if type(found) is not Remote:
+            raise ProtocolError(f"the runner's tool {name!r} is not a function")
+        return found
 
 
 __all__ = ["GraderPeer", "Remote", "RemoteError", "RemoteImplementation"]
