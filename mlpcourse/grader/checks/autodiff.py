@@ -814,7 +814,7 @@ def _check_gradients(graph: Fixtures, nodes: dict, root: int, where: str) -> Non
 
 #: (layer sizes, m, activation) of the networks network_gradients is checked on.
 NETWORKS = [
-    ([3, 3, 2], 2, "sigmoid"),
+    ([3, 3, 2], 3, "sigmoid"),
     ([2, 3, 2], 3, "tanh"),
     ([2, 3, 2], 2, "relu"),
     ([2, 2, 2, 1], 1, "sigmoid"),
@@ -879,7 +879,11 @@ def check_network_gradients(impl) -> None:
         for name, p, g in zip(names, params, gradients):
             _check_array(f"{label}: the gradient of {name}", g, p.shape)
         loss = _batch_loss(x, y, activation, layers)
-        hints = {**(batch_hints(m) or {}), 2.0: "the ½ of the quadratic cost ½‖a − y‖² is missing"}
+        hints = {2.0: "the ½ of the quadratic cost ½‖a − y‖² is missing", **(batch_hints(m) or {})}
+        if m == 2:
+            hints[2.0] = (
+                "a sum instead of a mean over the batch (m = 2), or the ½ of ½‖a − y‖² missing"
+            )
         try:
             check_gradient(loss, params, gradients, names=names, hints=hints)
         except GradientCheckError as error:
