@@ -379,23 +379,35 @@ def plot_gradcheck_errors(
 
 
 def graph_nodes(root) -> list:
-    """Every value ``root`` depends on through ``parents``, each once, parents first.
+    """Every value ``root`` depends on through ``parents``, each once, in the order found.
 
-    Reads only the public attributes of chapter 07's ``Value`` (``parents``),
-    so it draws yours as well as the reference's; iterative, for any depth.
+    Reads only the public attributes of chapter 07's ``Value``, so it counts
+    and draws yours as well as the reference's.
     """
-    order, seen, stack = [], {id(root)}, [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    found, todo = {id(root): root}, [root]
+    while todo:
+        for parent in todo.pop().parents:
+            if id(parent) not in found:
+                found[id(parent)] = parent
+                todo.append(parent)
+    return list(found.values())
+
+
+def graph_columns(nodes: Sequence) -> dict[int, int]:
+    """``{id(value): column}``: 0 for a leaf, else one more than its parents' largest.
+
+    Found by raising the columns until nothing changes (as many passes as the
+    graph is deep: meant for drawing small graphs).
+    """
+    column = {id(node): 0 for node in nodes}
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes:
+            wanted = 1 + max((column[id(p)] for p in node.parents), default=-1)
+            if wanted != column[id(node)]:
+                column[id(node)], changed = wanted, True
+    return column
 
 
 def draw_value_graph(root, names: Mapping[int, str] | None = None, title: str = "") -> Figure:
@@ -412,9 +424,7 @@ def draw_value_graph(root, names: Mapping[int, str] | None = None, title: str = 
 
     names = dict(names or {})
     nodes = graph_nodes(root)
-    column: dict[int, int] = {}
-    for node in nodes:
-        column[id(node)] = 1 + max((column[id(p)] for p in node.parents), default=-1)
+    column = graph_columns(nodes)
     users: dict[int, list] = {}
     for node in nodes:
         for parent in node.parents:

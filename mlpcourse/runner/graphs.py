@@ -204,11 +204,11 @@ def method_stand_in(qualified: str, ask):
         data, derivatives, op = ask(*numbers)
         out = Value(data, parents, op)
 
-        def _backward():
+        def pass_on():
             for parent, derivative in zip(parents, derivatives):
                 parent.grad += derivative * out.grad
 
-        out._backward = _backward
+        out._backward = pass_on
         return out
 
     operation.__name__ = operation.__qualname__ = name

@@ -648,7 +648,7 @@ def run_classroom_workflow(template: Path, repository: Path) -> dict:
 
 
 def test_github_classroom_workflow_grades_as_the_runner_would(tmp_path):
-    """Reference full marks, stubs 0, a forger nothing more, an empty repository 0 with the cause."""
+    """Reference all points, stubs 0, a forger nothing more, an empty repository 0 and why."""
     template = tmp_path / "template"
     command = [sys.executable, "-m", "mlpcourse.cli", "export", "github-classroom", str(template)]
     subprocess.run([*command, "--install", "mlpcourse"], check=True, capture_output=True)
