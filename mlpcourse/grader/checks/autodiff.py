@@ -383,7 +383,7 @@ def _args(values: list) -> tuple:
     return (values[0], values[1] if len(values) > 1 else None)
 
 
-def check_operation(impl, operation: Operation, cases: list[Case]) -> None:
+def _check_operation(impl, operation: Operation, cases: list[Case]) -> None:
     """Forward values, parents and the local rule of one operation, every case in one program."""
     program, built = Program(), []
     for case in cases:
@@ -395,9 +395,10 @@ def check_operation(impl, operation: Operation, cases: list[Case]) -> None:
     except RemoteError as error:
         if error.kind == "OverflowError" and operation is SIGMOID:
             raise AssertionError(
-                f"a.sigmoid() with a = -1000 failed: OverflowError: {error.message}. "
-                "Likely cause: math.exp(-a) overflows for a ≈ −1000: compute σ(a) as "
-                "eᵃ / (1 + eᵃ) for a < 0 (chapter 02-activations, the stable sigmoid)"
+                f"a.sigmoid() with a = ±1000 failed: OverflowError: {error.message}. "
+                "Likely cause: math.exp(-a) overflows for a ≈ −1000 (math.exp(a) for "
+                "a ≈ 1000): take only e^(−|a|), σ(a) = eᵃ / (1 + eᵃ) for a < 0 "
+                "(chapter 02-activations, the stable sigmoid)"
             ) from None
         raise
     for case, (out, leaves) in zip(cases, built):
@@ -406,8 +407,8 @@ def check_operation(impl, operation: Operation, cases: list[Case]) -> None:
         c.label = "c"
         _check_forward(operation, case, c, expression)
         _check_parents(case, c, leaves, nodes, expression)
-    for case, (out, leaves) in zip(cases, built):
-        _check_rule(operation, case, nodes, out, leaves)
+    for case, (_, leaves) in zip(cases, built):
+        _check_rule(operation, case, nodes, leaves)
 
 
 def _check_forward(operation: Operation, case: Case, c: Node, expression: str) -> None:
@@ -471,7 +472,7 @@ def _check_parents(case: Case, c: Node, leaves: list[int], nodes: dict, expressi
             )
 
 
-def _check_rule(operation: Operation, case: Case, nodes: dict, out: int, leaves: list[int]):
+def _check_rule(operation: Operation, case: Case, nodes: dict, leaves: list[int]) -> None:
     expression = _expression(operation, case)
     partials = _partials(operation, case)
     g = case.upstream
@@ -540,49 +541,49 @@ def _rule_cause(operation: Operation, case: Case, k: int, got, before, partial) 
 @graded(1, "Value.__add__")
 def check_add(impl) -> None:
     """c = a + b: add distributes, a.grad += c.grad and b.grad += c.grad."""
-    check_operation(impl, ADD, _cases_add())
+    _check_operation(impl, ADD, _cases_add())
 
 
 @graded(1, "Value.__mul__")
 def check_mul(impl) -> None:
     """c = a · b: multiply swaps, a.grad += b · c.grad and b.grad += a · c.grad."""
-    check_operation(impl, MUL, _cases_mul())
+    _check_operation(impl, MUL, _cases_mul())
 
 
 @graded(1, "Value.__pow__")
 def check_pow(impl) -> None:
     """c = aⁿ for a number n: a.grad += n aⁿ⁻¹ · c.grad."""
-    check_operation(impl, POW, _cases_pow())
+    _check_operation(impl, POW, _cases_pow())
 
 
 @graded(1, "Value.exp")
 def check_exp(impl) -> None:
     """c = eᵃ: a.grad += c · c.grad."""
-    check_operation(impl, EXP, _cases_exp())
+    _check_operation(impl, EXP, _cases_exp())
 
 
 @graded(1, "Value.log")
 def check_log(impl) -> None:
     """c = ln a: a.grad += c.grad / a."""
-    check_operation(impl, LOG, _cases_log())
+    _check_operation(impl, LOG, _cases_log())
 
 
 @graded(1, "Value.sigmoid")
 def check_sigmoid(impl) -> None:
     """c = σ(a), without overflow at a = ±1000: a.grad += c(1 − c) · c.grad."""
-    check_operation(impl, SIGMOID, _cases_sigmoid())
+    _check_operation(impl, SIGMOID, _cases_sigmoid())
 
 
 @graded(1, "Value.tanh")
 def check_tanh(impl) -> None:
     """c = tanh a: a.grad += (1 − c²) · c.grad."""
-    check_operation(impl, TANH, _cases_tanh())
+    _check_operation(impl, TANH, _cases_tanh())
 
 
 @graded(1, "Value.relu")
 def check_relu(impl) -> None:
     """c = max(a, 0), away from the kink: a.grad += c.grad for a > 0, nothing for a < 0."""
-    check_operation(impl, RELU, _cases_relu())
+    _check_operation(impl, RELU, _cases_relu())
 
 
 # ---- backward ------------------------------------------------------------------------------
