@@ -113,6 +113,12 @@ class GraderPeer(Peer):
             return super().request(op, values, **fields)
         except RemoteError as error:
             raise plain_error(error) from None
+        except ProtocolError:
+            # Raised inside a call the runner made (a reference function reading the
+            # student's objects), it reaches the runner as that call's exception, and the
+            # wire may be out of step: no later check may use this runner.
+            self.broken = True
+            raise
 
     def invoke(self, function, args: list, kwargs: dict) -> dict:
         """Call a function of this side for the runner; the reference's only on bounded work."""
