@@ -88,7 +88,7 @@ hand-in:
 	@for d in exercises/$(CHAPTER)*/; do mkdir -p $$d/mlpcourse \
 	  && cp mlpcourse/neuron.py mlpcourse/activations.py mlpcourse/feedforward.py \
 	        mlpcourse/gradient_descent.py mlpcourse/backprop_equations.py mlpcourse/network.py \
-	        $$d/mlpcourse/ && echo "copied mlpcourse/ into $$d: submit that folder"; done
+	        mlpcourse/autodiff.py $$d/mlpcourse/ && echo "copied mlpcourse/ into $$d: submit that folder"; done
 
 .PHONY: clean
 clean:

@@ -48,6 +48,7 @@ c.Autograde.exclude_overwriting = {
         "04-gradient-descent": ["gradient_descent"],
         "05-backprop-equations": ["backprop_equations"],
         "06-backprop-algorithm": ["network"],
+        "07-autodiff": ["autodiff"],
     }.items()
 }
 # The exchange on a shared JupyterHub (mlpcourse/course/exchange.py): collect takes only what

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 
 
@@ -53,8 +54,9 @@ def main() -> None:
     print(f"machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"| what | wall time (median of {args.repeat}) |")
     print("|---|---|")
-    print(f"| one complete submission (45/45) | {statistics.median(single):.2f} s |")
-    print(f"| the stubs (0/45) | {statistics.median(empty):.2f} s |")
+    total = f"{sum(check.points for check in CHECKS):g}"
+    print(f"| one complete submission ({total}/{total}) | {statistics.median(single):.2f} s |")
+    print(f"| the stubs (0/{total}) | {statistics.median(empty):.2f} s |")
     print(f"| a class of {args.class_size} (`--all`) | {statistics.median(whole):.1f} s |")
 
 

@@ -1,7 +1,8 @@
 """mlpcourse: feedforward networks and backpropagation, written by you.
 
-Yours to fill in: the six exercise modules ``neuron``, ``activations``,
-``feedforward``, ``gradient_descent``, ``backprop_equations`` and ``network``.
+Yours to fill in: the seven exercise modules ``neuron``, ``activations``,
+``feedforward``, ``gradient_descent``, ``backprop_equations``, ``network`` and
+``autodiff``.
 Beside them, what they and the notebooks use: ``gradcheck`` (finite-difference
 gradient checks), ``validation`` (argument checks), ``data`` (the digits) and
 ``notebook``. The machinery lives in subpackages named by their side of the

@@ -2,7 +2,7 @@
 
 The graded checks never import ``mlpcourse.activations`` and friends directly:
 they receive an :class:`Implementation`, a fresh private package built from
-the six exercise files of one folder. Inside it the modules' relative imports
+the exercise files of one folder. Inside it the modules' relative imports
 (``from .activations import sigmoid``) resolve to the same folder, so several
 implementations can live in one process without mixing.
 """

@@ -396,3 +396,125 @@ def numbered_figure(fig: Figure, name: str, alt: str, caption: str):
     alt = " ".join(alt.split())
     caption = " ".join(caption.split())
     return Markdown(f"::::{{glue:figure}} {name}\n:alt: {alt}\n:name: {name}\n\n{caption}\n::::\n")
+
+
+def graph_nodes(root) -> list:
+    """Every value ``root`` depends on through ``parents``, each once, in the order found.
+
+    Reads only the public attributes of chapter 07's ``Value``, so it counts
+    and draws yours as well as the reference's.
+    """
+    found, todo = {id(root): root}, [root]
+    while todo:
+        for parent in todo.pop().parents:
+            if id(parent) not in found:
+                found[id(parent)] = parent
+                todo.append(parent)
+    return list(found.values())
+
+
+def graph_columns(nodes: Sequence) -> dict[int, int]:
+    """``{id(value): column}``: 0 for a leaf, else one more than its parents' largest.
+
+    Found by raising the columns until nothing changes (as many passes as the
+    graph is deep: meant for drawing small graphs).
+    """
+    column = {id(node): 0 for node in nodes}
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes:
+            wanted = 1 + max((column[id(p)] for p in node.parents), default=-1)
+            if wanted != column[id(node)]:
+                column[id(node)], changed = wanted, True
+    return column
+
+
+def draw_value_graph(root, names: Mapping[int, str] | None = None, title: str = "") -> Figure:
+    """The computational graph of chapter 07's ``root``, with each value's data and grad.
+
+    Each node is a box showing its name (``names`` maps ``id(value)`` to one;
+    otherwise its ``op``, or its number for an unnamed leaf), its ``data``
+    and, in red, its ``grad`` (∂𝓛/∂value after ``root.backward()``). Columns
+    go from the inputs (left) to ``root`` (right): a value one column right
+    of its rightmost parent, a leaf just left of the first value made from
+    it. Arrows run from each parent to the values made from it.
+    """
+    from matplotlib.patches import FancyArrowPatch
+
+    names = dict(names or {})
+    nodes = graph_nodes(root)
+    column = graph_columns(nodes)
+    users: dict[int, list] = {}
+    for node in nodes:
+        for parent in node.parents:
+            users.setdefault(id(parent), []).append(node)
+    for node in nodes:  # a leaf waits beside its first use (a bias, a target, a constant)
+        if not node.parents and id(node) in users:
+            column[id(node)] = min(column[id(u)] for u in users[id(node)]) - 1
+    width = max(column.values()) + 1
+    by_column: list[list] = [[] for _ in range(width)]
+    for node in nodes:
+        by_column[column[id(node)]].append(node)
+    # Rows: each value near the mean row of its parents, the leaves of a column after them.
+    row: dict[int, float] = {}
+    for members in by_column:
+        made = [n for n in members if n.parents]
+        made.sort(key=lambda n: float(np.mean([row[id(p)] for p in n.parents])))
+        members[:] = made + [n for n in members if not n.parents]
+        for i, node in enumerate(members):
+            row[id(node)] = i - (len(members) - 1) / 2
+    height = max(len(m) for m in by_column)
+    dx, dy = 1.7, 1.25
+    fig, ax = plt.subplots(figsize=(1.5 * width + 0.3, 1.15 * height + 0.9))
+
+    def position(node) -> tuple[float, float]:
+        return dx * column[id(node)], -dy * row[id(node)]
+
+    for node in nodes:
+        for parent in {id(p): p for p in node.parents}.values():
+            ax.add_patch(
+                FancyArrowPatch(
+                    position(parent),
+                    position(node),
+                    arrowstyle="-|>",
+                    mutation_scale=12,
+                    color="gray",
+                    lw=1.0,
+                    shrinkA=22,
+                    shrinkB=22,
+                    zorder=1,
+                )
+            )
+    for node in nodes:
+        x, y = position(node)
+        if id(node) in names:
+            name = names[id(node)]
+        elif node.parents:
+            name = node.op
+        else:
+            name = f"{node.data:g}"
+        color = COLORS[3] if node is root else COLORS[0] if node.parents else COLORS[2]
+        box = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": color, "lw": 2}
+        ax.text(x, y + 0.2, name, ha="center", va="center", fontsize=13, zorder=3, bbox=box)
+        ax.text(x, y - 0.22, f"{node.data:.4g}", ha="center", va="center", fontsize=11, zorder=3)
+        ax.text(
+            x,
+            y - 0.47,
+            f"{node.grad:.4g}",
+            ha="center",
+            va="center",
+            fontsize=11,
+            color=COLORS[3],
+            zorder=3,
+        )
+    ax.plot([], [], " ", label="black: data (forward)")
+    ax.plot([], [], " ", label="red: grad = ∂L/∂value (backward)")
+    ax.legend(loc="upper left", fontsize=10, frameon=False, handlelength=0)
+    ax.set_xlim(-0.8, dx * (width - 1) + 0.8)
+    ax.set_ylim(-dy * (height - 1) / 2 - 0.8, dy * (height - 1) / 2 + 1.0)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -49,6 +49,10 @@ ON_A_BATCH = _s("05-backprop-equations", "From one example to a batch: the equat
 HADAMARD = _s("05-backprop-equations", "The Hadamard product")
 ALGORITHM = _s("06-backprop-algorithm", "The algorithm in five steps")
 WITH_SGD = _s("06-backprop-algorithm", "Backpropagation with mini-batch SGD")
+LOCAL_RULES = _s("07-autodiff", "The local rule of each operation")
+PATTERNS = _s("07-autodiff", "Patterns in the backward flow")
+SWEEP = _s("07-autodiff", "The reverse sweep in topological order")
+NETWORK_OF_VALUES = _s("07-autodiff", "A network built from Values")
 
 #: The section of each graded check (by check id).
 BY_CHECK: dict[str, Section] = {
@@ -74,11 +78,24 @@ BY_CHECK: dict[str, Section] = {
     "network::backprop": ALGORITHM,
     "network::update_mini_batch": WITH_SGD,
     "network::sgd": WITH_SGD,
+    "autodiff::add": PATTERNS,
+    "autodiff::mul": PATTERNS,
+    "autodiff::pow": LOCAL_RULES,
+    "autodiff::exp": LOCAL_RULES,
+    "autodiff::log": LOCAL_RULES,
+    "autodiff::sigmoid": LOCAL_RULES,
+    "autodiff::tanh": LOCAL_RULES,
+    "autodiff::relu": PATTERNS,
+    "autodiff::backward": SWEEP,
+    "autodiff::network_gradients": NETWORK_OF_VALUES,
 }
 
 #: Diagnoses better explained elsewhere than their function's section: (text in it, section).
 BY_DIAGNOSIS: tuple[tuple[str, Section], ...] = (
     ("overflows for large", SIGMOID),
+    ("overflows for a ≈", SIGMOID),
+    ("overwritten (=) instead of accumulated", PATTERNS),
+    ("a value used twice", PATTERNS),
     ("δ is per example", ON_A_BATCH),
     ("a sum instead of a mean over the batch", ON_A_BATCH),
     ("divided by m once too often", ON_A_BATCH),

@@ -19,6 +19,11 @@ _EQUATIONS = tuple(
     f"backprop_equations.{f}"
     for f in ("output_error", "hidden_error", "bias_gradient", "weight_gradient")
 )
+#: The operations of chapter 07's ``Value`` that students write (methods of the class).
+_OPERATIONS = tuple(
+    f"autodiff.Value.{name}"
+    for name in ("__add__", "__mul__", "__pow__", "exp", "log", "sigmoid", "tanh", "relu")
+)
 
 #: graded function → the graded functions it may call through the reference.
 USES: dict[str, tuple[str, ...]] = {
@@ -47,6 +52,13 @@ USES: dict[str, tuple[str, ...]] = {
     ),
     "network.Network.update_mini_batch": ("network.Network.backprop", "gradient_descent.gd_step"),
     "network.Network.sgd": ("network.Network.update_mini_batch", "gradient_descent.minibatches"),
+    # Chapter 07: methods of a class. The checks of the operations and of backward drive
+    # the student's Values directly (backward on graphs whose local rules the check itself
+    # sets), so they need nothing of the reference; network_gradients gets the reference's
+    # operations and sweep through mlpcourse.grader.graph_reference.
+    **{name: () for name in _OPERATIONS},
+    "autodiff.Value.backward": (),
+    "autodiff.network_gradients": (*_OPERATIONS, "autodiff.Value.backward"),
 }
 
 
@@ -99,7 +111,15 @@ def reference() -> Implementation:
 
 
 def function(qualified: str):
-    """The reference's ``activations.sigmoid`` or ``network.Network.backprop``."""
+    """The reference's ``activations.sigmoid`` or ``network.Network.backprop``.
+
+    ``Value``'s methods of chapter 07 come in the form the runner's stand-ins
+    ask for them (:mod:`mlpcourse.grader.graph_reference`).
+    """
+    from mlpcourse.grader import graph_reference
+
+    if qualified in graph_reference.STAND_INS:
+        return graph_reference.STAND_INS[qualified]
     module, *path = qualified.split(".")
     value = getattr(reference(), module)
     for attribute in path:

@@ -131,6 +131,12 @@ class GraderPeer(Peer):
             return super().request(op, values, **fields)
         except RemoteError as error:
             raise plain_error(error) from None
+        except ProtocolError:
+            # Raised inside a call the runner made (a reference function reading the
+            # student's objects), it reaches the runner as that call's exception, and the
+            # wire may be out of step: no later check may use this runner.
+            self.broken = True
+            raise
 
     def invoke(self, function, args: list, kwargs: dict) -> dict:
         """Call a function of this side for the runner, only on bounded work.
@@ -253,8 +259,16 @@ class RemoteImplementation:
     def __init__(self, peer: GraderPeer) -> None:
         from mlpcourse.runner import EXERCISE_MODULES
 
+        self._peer = peer
         for module in EXERCISE_MODULES:
             setattr(self, module, RemoteModule(peer, module))
+
+    def tool(self, name: str) -> Remote:
+        """A handle on the runner's support code ``name`` (``mlpcourse.runner.serve.TOOLS``)."""
+        found = self._peer.request("tool", name=name)["value"]
+        if type(found) is not Remote:
+            raise ProtocolError(f"the runner's tool {name!r} is not a function")
+        return found
 
 
 __all__ = ["GraderPeer", "Remote", "RemoteError", "RemoteImplementation"]

@@ -15,4 +15,5 @@ EXERCISE_MODULES = (
     "gradient_descent",
     "backprop_equations",
     "network",
+    "autodiff",
 )

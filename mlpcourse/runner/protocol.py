@@ -321,6 +321,10 @@ class Peer:
         for name, value in (values or {}).items():
             body[name] = self.encode(value, buffers)
         header = json.dumps(body, allow_nan=True, separators=(",", ":")).encode()
+        if len(header) > MAX_HEADER:  # the other side would refuse it, after its first bytes
+            raise ProtocolError(
+                f"takes a header of {len(header)} bytes, over the {MAX_HEADER >> 20} MiB limit"
+            )
         parts = [_HEAD.pack(len(header), len(buffers)), header]
         for data in buffers:
             parts += [_LENGTH.pack(len(data)), data]

@@ -13,7 +13,9 @@ The grader's requests, besides calls and attribute access on exported objects:
 - ``lookup``: a handle on ``activations.sigmoid`` or ``network.Network``;
 - ``called``: which of the functions in the last ``load``'s ``traced`` list
   the student's code called (the student's own check uses it to say that a
-  function waits on a broken collaborator).
+  function waits on a broken collaborator);
+- ``tool``: a handle on one of :data:`TOOLS`, support code that drives the
+  student's objects where the wire cannot (:mod:`.graphs`).
 
 ``load`` also arms an alarm a little before the grader's deadline: code still
 running then is interrupted by :class:`OutOfTime`, whose traceback names the
@@ -34,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.runner import EXERCISE_MODULES, graphs
 from mlpcourse.runner.protocol import (
     Peer,
     PeerGone,
@@ -144,7 +146,7 @@ class StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             if owner_name:
                 owner = module.__dict__.get(owner_name)
                 if isinstance(owner, type):
-                    setattr(owner, attribute, proxy)
+                    setattr(owner, attribute, graphs.method_stand_in(qualified, proxy))
             else:
                 module.__dict__[attribute] = proxy
 
@@ -164,6 +166,7 @@ class RunnerPeer(Peer):
             load=self._serve_load,
             lookup=self._serve_lookup,
             called=lambda message, buffers: {"value": sorted(self.called)},
+            tool=lambda message, buffers: {"value": TOOLS[message.get("name")]},
         )
         signal.signal(signal.SIGALRM, self._out_of_time)
 
@@ -283,6 +286,10 @@ class RunnerPeer(Peer):
                     f"mlpcourse/{module}.py has no {attributes}: keep the names the exercise gives"
                 ) from None
         return {"value": value}
+
+
+#: What the grader may ask a handle on with ``tool``, by name.
+TOOLS = {"graph": graphs.run}
 
 
 class OutOfTime(BaseException):

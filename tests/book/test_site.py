@@ -231,6 +231,7 @@ CHAPTER_PAGES = [
         "04-gradient-descent",
         "05-backprop-equations",
         "06-backprop-algorithm",
+        "07-autodiff",
     )
 ]
 # An alt text that is a file name or a hash says nothing to a reader who cannot see the image.
@@ -283,10 +284,12 @@ def test_every_figure_has_a_descriptive_alt_text(site):
         ("book/06-backprop-algorithm.html", "fig-gradient-cost"),
         ("book/06-backprop-algorithm.html", "fig-learning-rates"),
         ("book/06-backprop-algorithm.html", "fig-cross-entropy"),
+        ("book/07-autodiff.html", "fig-autodiff-graph"),
+        ("book/07-autodiff.html", "fig-forward-reverse"),
     ],
 )
 def test_new_figures_are_drawn_with_a_caption(site, page, figure):
-    """The computational graph, the cost of a gradient and the pitfalls are figures of the book."""
+    """The computational graphs, the cost of a gradient and the pitfalls are figures of the book."""
     node = soup_of(site, page).find(id=figure)
     assert node is not None, f"{page}: no figure #{figure}"
     image = node.find("img")

@@ -1671,6 +1671,21 @@ DENIALS = {
         "larger than the grader computes with",
         "network::sgd",
     ),
+    # Chapter 07: the reference's backward runs on a mirror of the student's graph, read
+    # through the wire; a graph too wide to send, or a cycle, must not stall or bloat it.
+    # The runner's alarm usually ends this one while its answer is being encoded; the
+    # wire's limits and the grader's bound on the graph stop it otherwise.
+    "the grader made to read a Value with 300,000 parents (reference backward)": Denial(
+        "root = Value(0.0, [Value(float(i)) for i in range(300_000)], 'fan')\n"
+        "root.backward()\nreturn [], []",
+        (TIMEOUT, "ProtocolError", "MiB limit", "more than 200000 Values"),
+        "autodiff::network_gradients",
+    ),
+    "a cycle in the graph the reference sweeps (reference backward)": Denial(
+        "a = Value(1.0)\nb = a * 2.0\na.parents = (b,)\nb.backward()\nreturn None",
+        "must return a pair",
+        "autodiff::network_gradients",
+    ),
 }
 
 

@@ -126,6 +126,32 @@ DIAGNOSES = {
     ): "not finite differences",
     ("network::update_mini_batch", "divides by m again"): "divided by m once too often",
     ("network::sgd", "shuffles once"): "shuffled afresh every epoch",
+    ("autodiff::add", "overwritten, not accumulated"): "overwritten (=) instead of accumulated",
+    ("autodiff::add", "not multiplied by out.grad"): "not multiplied by c.grad",
+    ("autodiff::add", "no parents"): "made without its parents",
+    ("autodiff::mul", "factors not swapped"): "the factors of the product are not swapped",
+    (
+        "autodiff::mul",
+        "a value used twice: the second update replaces the first",
+    ): "the second update replaced the first",
+    ("autodiff::pow", "n·x^n"): "n·aⁿ for the power rule",
+    ("autodiff::pow", "the factor n missing"): "the factor n of the power rule is missing",
+    ("autodiff::exp", "a instead of e^a"): "∂eᵃ/∂a is eᵃ",
+    ("autodiff::log", "a instead of 1/a"): "∂(ln a)/∂a is 1/a",
+    ("autodiff::sigmoid", "overflows for a = -1000"): "the stable sigmoid",
+    ("autodiff::sigmoid", "a(1 − a)"): "looks like a(1 − a) with a the input",
+    ("autodiff::tanh", "1 − tanh"): "1 − tanh instead of 1 − tanh²",
+    ("autodiff::relu", "relu(a), not its slope"): "looks like relu(a) instead of its slope",
+    ("autodiff::backward", "seed missing"): "the seed is missing",
+    ("autodiff::backward", "seed after the sweep"): "the seed is set after the sweep",
+    ("autodiff::backward", "no visited set: a node visited twice"): "a node visited twice",
+    (
+        "autodiff::backward",
+        "breadth-first order: a node visited before its children",
+    ): "a node visited before its children",
+    ("autodiff::backward", "recursion"): "recursion in the topological sort",
+    ("autodiff::network_gradients", "sum instead of mean"): "a sum instead of a mean",
+    ("autodiff::network_gradients", "activation ignored"): "the activation argument is ignored",
 }
 
 

@@ -57,7 +57,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def upload(folder: Path, base: Path = REFERENCE_DIR, loose: bool = False, **edits) -> Path:
-    """The six modules of ``base`` in ``folder`` (in ``mlpcourse/``, or loose), some edited."""
+    """The exercise modules of ``base`` in ``folder`` (in ``mlpcourse/``, or loose), some edited."""
     target = folder if loose else folder / "mlpcourse"
     target.mkdir(parents=True, exist_ok=True)
     for module in EXERCISE_MODULES:
@@ -685,7 +685,7 @@ def run_classroom_workflow(template: Path, repository: Path) -> dict:
 
 
 def test_github_classroom_workflow_grades_as_the_runner_would(tmp_path):
-    """Reference 45, stubs 0, a forger nothing more, an empty repository 0 with the cause."""
+    """Reference all points, stubs 0, a forger nothing more, an empty repository 0 and why."""
     template = tmp_path / "template"
     command = [sys.executable, "-m", "mlpcourse.cli", "export", "github-classroom", str(template)]
     subprocess.run([*command, "--install", "mlpcourse"], check=True, capture_output=True)

@@ -31,7 +31,11 @@ def test_release_is_idempotent(tmp_path):
 
 
 def _api(tree: ast.Module) -> dict[str, tuple]:
-    """Every function's signature and docstring, by dotted name."""
+    """Every function's and class's signature and docstring, by dotted name.
+
+    Functions defined inside a function body (a ``Value``'s local rule
+    ``_backward``, written in the solution) are its code, not its API.
+    """
     api = {}
 
     def visit(node, prefix=""):
@@ -40,7 +44,8 @@ def _api(tree: ast.Module) -> dict[str, tuple]:
                 name = prefix + child.name
                 signature = ast.dump(child.args) if isinstance(child, ast.FunctionDef) else ""
                 api[name] = (signature, ast.get_docstring(child))
-                visit(child, name + ".")
+                if isinstance(child, ast.ClassDef):
+                    visit(child, name + ".")
 
     visit(tree)
     return api

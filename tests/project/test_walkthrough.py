@@ -98,11 +98,11 @@ def test_every_make_command_of_the_readme_exists_in_the_edition(edition):
 def test_make_check_and_make_test_on_the_stubs(edition):
     check = run(edition, "make", "check")
     assert check.returncode == 0, check.stderr
-    assert "score 0 / 45" in check.stdout
+    assert "score 0 / 59" in check.stdout
     assert "Next: write weighted_input in mlpcourse/neuron.py" in check.stdout
     assert "01-neuron: 0/7 points" in check.stdout  # progress, chapter by chapter
     tests = run(edition, "make", "test")
-    assert "graded checks of student: 0 / 45 points" in tests.stdout, tests.stdout[-2000:]
+    assert "graded checks of student: 0 / 59 points" in tests.stdout, tests.stdout[-2000:]
     assert "not written yet" in tests.stdout
 
 
@@ -325,6 +325,47 @@ MISTAKES = {
         "06",
         ["network.Network.backprop", "Likely cause: σ'(a) instead of σ'(z)"],
     ),
+    "a product whose factors are not swapped": (
+        written(
+            "autodiff",
+            bug=Variant(
+                "autodiff::mul",
+                "Value.__mul__",
+                "out = Value(self.data * other.data, (self, other), '*')\n\n"
+                "def _backward():\n    self.grad += self.data * out.grad\n"
+                "    other.grad += other.data * out.grad\n\n"
+                "out._backward = _backward\nreturn out",
+                "",
+            ),
+        ),
+        "07",
+        [
+            "✗",
+            "Value.__mul__",
+            "Likely cause: the factors of the product are not swapped",
+            "network_gradients is not checked yet: it calls your Value.__mul__ "
+            "(mlpcourse/autodiff.py)",
+            "fix __mul__ first",
+            "Next: fix Value.__mul__ in mlpcourse/autodiff.py",
+        ],
+    ),
+    "a recursive topological sort": (
+        written(
+            "autodiff",
+            bug=Variant(
+                "autodiff::backward",
+                "Value.backward",
+                "order, seen = [], set()\n\n"
+                "def visit(node):\n    if node not in seen:\n        seen.add(node)\n"
+                "        for parent in node.parents:\n            visit(parent)\n"
+                "        order.append(node)\n\n"
+                "visit(self)\nself.grad = 1.0\nfor node in reversed(order):\n    node._backward()",
+                "",
+            ),
+        ),
+        "07",
+        ["Value.backward", "RecursionError", "sort with a loop and a list as a stack"],
+    ),
     "a broken sigmoid_prime under a correct backprop": (
         written(
             *ALL,
@@ -372,7 +413,7 @@ def test_chapter_one_alone_gets_its_points_and_points_onwards(edition):
 def test_full_marks_say_how_to_hand_in(edition):
     plant(edition, written(*ALL))
     shown = check(edition)
-    assert "score 45 / 45" in shown and "All 45 points" in shown and "git push" in shown
+    assert "score 59 / 59" in shown and "All 59 points" in shown and "git push" in shown
 
 
 def test_a_file_that_does_not_import_costs_only_its_functions(edition):
@@ -385,6 +426,7 @@ def test_a_file_that_does_not_import_costs_only_its_functions(edition):
         "03-feedforward: 4/4",
         "04-gradient-descent: 7/7",
         "05-backprop-equations: 9/9",
+        "07-autodiff: 14/14",
     ):
         assert f"{chapter} points" in shown
     assert "importing mlpcourse/activations.py failed: SyntaxError" in shown

@@ -1,7 +1,7 @@
 """PrairieLearn: a question for the external grader, and the grading run inside it.
 
 ``mlpcourse export prairielearn DIR`` writes a question folder: ``info.json``
-(external grading on), ``question.html`` (one upload for the six files) and
+(external grading on), ``question.html`` (one upload for the exercise files) and
 ``tests/`` (the grader's entrypoint ``grade.sh`` and the course source).
 PrairieLearn copies ``tests/`` to ``/grade/tests`` and the student's files to
 ``/grade/student``, and runs the entrypoint, which runs :func:`main`: it
@@ -39,7 +39,7 @@ exit 0
 """
 
 QUESTION_HTML = """<pl-question-panel>
-  <p>Upload the six files of your <code>mlpcourse/</code> folder. They are graded with the
+  <p>Upload the files of your <code>mlpcourse/</code> folder. They are graded with the
   course's checks: each function is compared with finite-difference gradients.</p>
 </pl-question-panel>
 
@@ -174,7 +174,7 @@ def export(target: Path, image: str = DEFAULT_IMAGE, timeout: int = 120) -> list
     if target.exists() and any(target.iterdir()):
         question_id = _earlier_export(target)
         shutil.rmtree(target / "tests")
-    info = info_json(image, timeout, "Neural networks: the six exercise modules", question_id)
+    info = info_json(image, timeout, "Neural networks: the exercise modules", question_id)
     (target / "tests").mkdir(parents=True, exist_ok=True)
     (target / "info.json").write_text(json.dumps(info, indent=2) + "\n")
     (target / "question.html").write_text(QUESTION_HTML.format(names=", ".join(file_names())))

@@ -1,6 +1,6 @@
 """What a student uploaded to a platform, read safely into a folder holding ``mlpcourse/``.
 
-An upload holds either a ``mlpcourse/`` folder or the six exercise modules
+An upload holds either a ``mlpcourse/`` folder or the exercise modules
 loose at its top. Every file is read with
 :func:`~mlpcourse.grader.files.read_handed_in` (no link followed, nothing that
 blocks, size bounded) and written afresh, so the grader only ever sees plain
@@ -28,7 +28,7 @@ def gather(upload: Path, into: Path) -> list[str]:
     nested = folder.is_dir()
     source = folder if nested else upload
     if not upload.is_dir() or not any(upload.iterdir()):
-        return [f"nothing was uploaded: upload the six files {', '.join(file_names())}"]
+        return [f"nothing was uploaded: upload the files {', '.join(file_names())}"]
     problems = []
     for module in EXERCISE_MODULES:
         shown = f"mlpcourse/{module}.py" if nested else f"{module}.py"
@@ -49,5 +49,5 @@ def gather(upload: Path, into: Path) -> list[str]:
 
 
 def file_names() -> list[str]:
-    """The six files a student uploads: ``activations.py``, ..."""
+    """The files a student uploads: ``activations.py``, ..."""
     return [f"{module}.py" for module in EXERCISE_MODULES]

@@ -26,6 +26,7 @@ CHAPTERS = {
     "gradient_descent": "04-gradient-descent",
     "backprop_equations": "05-backprop-equations",
     "network": "06-backprop-algorithm",
+    "autodiff": "07-autodiff",
 }
 
 

@@ -244,3 +244,140 @@ ALTERNATIVES = [
         "absolute imports of the BP equations",
     ),
 ]
+# 07 automatic differentiation
+ALTERNATIVES += [
+    A(
+        "autodiff::add",
+        "Value.__add__",
+        """
+        out = Value(self.data + other.data, (self, other), "add")
+
+        def _backward():
+            self.grad = self.grad + 1.0 * out.grad
+            other.grad = other.grad + 1.0 * out.grad
+
+        out._backward = _backward
+        return out
+        """,
+        "explicit sums",
+    ),
+    A(
+        "autodiff::pow",
+        "Value.__pow__",
+        """
+        out = Value(math.pow(self.data, n), [self], "pow")
+        out._backward = lambda: setattr(
+            self, "grad", self.grad + n * math.pow(self.data, n - 1) * out.grad
+        )
+        return out
+        """,
+        "math.pow, a lambda, parents as a list",
+    ),
+    A(
+        "autodiff::sigmoid",
+        "Value.sigmoid",
+        """
+        out = Value(0.5 * (1.0 + math.tanh(0.5 * self.data)), (self,), "sigmoid")
+
+        def _backward():
+            s = out.data
+            self.grad += s * (1.0 - s) * out.grad
+
+        out._backward = _backward
+        return out
+        """,
+        "through tanh",
+    ),
+    A(
+        "autodiff::tanh",
+        "Value.tanh",
+        """
+        x = self.data
+        e = math.exp(-2 * abs(x))
+        t = math.copysign((1 - e) / (1 + e), x)
+        out = Value(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+        """,
+        "through e^(-2|a|)",
+    ),
+    A(
+        "autodiff::relu",
+        "Value.relu",
+        """
+        out = Value(self.data if self.data > 0 else 0.0, (self,), "ReLU")
+
+        def _backward():
+            if out.data > 0:
+                self.grad += out.grad
+
+        out._backward = _backward
+        return out
+        """,
+        "routes through an if",
+    ),
+    A(
+        "autodiff::backward",
+        "Value.backward",
+        """
+        users, seen, todo = {}, {self}, [self]
+        while todo:
+            node = todo.pop()
+            for parent in node.parents:
+                users[parent] = users.get(parent, 0) + 1
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        self.grad = 1.0
+        ready = [self]
+        while ready:
+            node = ready.pop()
+            node._backward()
+            for parent in node.parents:
+                users[parent] -= 1
+                if users[parent] == 0:
+                    ready.append(parent)
+        """,
+        "Kahn's algorithm: a node once every user is done",
+    ),
+    A(
+        "autodiff::backward",
+        "Value.backward",
+        """
+        order, visited, stack = [], set(), [(self, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))
+                stack.extend((parent, False) for parent in node.parents)
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+        """,
+        "a stack of (node, expanded) pairs",
+    ),
+    A(
+        "autodiff::network_gradients",
+        "network_gradients",
+        """
+        g = np.vectorize(lambda v: getattr(v, activation)())
+        w = [np.array([[Value(v) for v in row] for row in layer.tolist()]) for layer in weights]
+        b = [np.array([[Value(row[0])] for row in layer.tolist()]) for layer in biases]
+        a = np.array([[Value(v) for v in row] for row in x.tolist()])
+        for w_l, b_l in zip(w, b):
+            a = g(w_l @ a + b_l)
+        loss = ((a - y) ** 2).sum() * (0.5 / x.shape[1])
+        loss.backward()
+        grads = np.vectorize(lambda v: v.grad, otypes=[float])
+        return [grads(p) for p in w], [grads(p) for p in b]
+        """,
+        "numpy arrays of Values, the whole batch at once",
+    ),
+]

@@ -1,7 +1,7 @@
 """Whole student submissions built from the reference: planted mistakes, stubs, hostile code.
 
 A plan is a list of edits; :func:`write_submission` writes ``<folder>/mlpcourse/``
-with the six exercise modules of the reference, each edited by the plan.
+with the exercise modules of the reference, each edited by the plan.
 The class-report tests and ``bench/class_at_scale.py`` build classes with it.
 """
 
