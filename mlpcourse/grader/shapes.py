@@ -110,7 +110,7 @@ def explain(error: RemoteError, arguments: Mapping[str, object]) -> str | None:
     if error.kind != "ValueError" or not SHAPE_MISMATCH.search(error.message):
         return None
     frames = [f for f in error.frames if isinstance(f, list) and len(f) == 4]
-    if not frames:
+    if not frames or not _computes_a_product(str(frames[-1][3])):
         return None
     product = PRODUCTS.get(str(frames[-1][2]))
     if product is None:
@@ -129,3 +129,18 @@ def explain(error: RemoteError, arguments: Mapping[str, object]) -> str | None:
     else:
         must = f"the result is {product.result.rstrip(',')}"
     return f"the shapes in a product do not fit: {given}; {must}. {CAUSE}{product.fix}"
+
+
+#: What a line of the student's where numpy met the shapes holds: a product, no raise.
+_PRODUCT = re.compile(r"@|\bdot\(|\bmatmul\(|\*|\+|-|/")
+_NOT_NUMPY = re.compile(r"\braise\b|\bexec\b|\beval\b|\bthrow\b|\bcompile\b")
+
+
+def _computes_a_product(source: str) -> bool:
+    """Whether the student's line that raised can be numpy's product, not their own text.
+
+    numpy's words in a ``ValueError`` the student raised themselves must not
+    name a mistake (the class report counts the diagnoses): the line must
+    compute something and raise nothing itself.
+    """
+    return bool(_PRODUCT.search(source)) and not _NOT_NUMPY.search(source)

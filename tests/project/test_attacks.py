@@ -1746,16 +1746,29 @@ PLANTINGS = {
         "sigmoid_prime",
         "raise ValueError('the planted one: modified its argument; moved uphill (transposed?)')",
     ),
+    "numpy's words for a shape mistake, raised by the student": (
+        "backprop_equations.weight_gradient",
+        "raise ValueError('matmul: Input operand 1 has a mismatch in its core dimension 0, "
+        "with gufunc signature (n?,k),(k,m?)->(n?,m?) (size 3 is different from 7)')",
+    ),
+    "numpy's words for a shape mistake, raised through exec": (
+        "backprop_equations.weight_gradient",
+        "exec(\"raise ValueError('operands could not be broadcast together with shapes "
+        "(5,7) (3,7)')\")",
+    ),
 }
 
 
 @pytest.mark.parametrize("attack", PLANTINGS, ids=list(PLANTINGS))
 def test_a_diagnosis_cannot_be_planted(attack, tmp_path):
     function, body = PLANTINGS[attack]
-    edit = edit_function(function, body) if function else appended(body)
-    student = submission(tmp_path, activations=edit)
-    report = grade(student, LIMITS, modules=["activations"], only=["activations::sigmoid_prime"])
-    (test,) = [t for t in report["tests"] if t["id"] == "activations::sigmoid_prime"]
+    module, _, name = function.rpartition(".")  # "module.function", or a function of activations
+    module = module or "activations"
+    check = f"{module}::{name or 'sigmoid_prime'}"
+    edit = edit_function(name, body) if name else appended(body)
+    student = submission(tmp_path, **{module: edit})
+    report = grade(student, LIMITS, modules=[module], only=[check])
+    (test,) = [t for t in report["tests"] if t["id"] == check]
     assert not test["passed"], test["message"]
     assert "planted" not in (test["diagnosis"] or "").lower(), test["diagnosis"]
     assert test["diagnosis"], "a failed test without a diagnosis"
