@@ -12,6 +12,14 @@ METHODS = ("git", "nbgrader")
 class CourseConfig:
     name: str = "Neural networks and backpropagation"
     submission: str = "git"
+    #: Whether the chapters beyond the lecture (07, automatic differentiation) count in the grade.
+    beyond_the_lecture: bool = True
+
+    def graded_modules(self) -> list[str]:
+        """The exercise modules whose checks make the grade, in chapter order."""
+        from mlpcourse.grader.checks import BEYOND_THE_LECTURE, CHAPTERS
+
+        return [m for m in CHAPTERS if self.beyond_the_lecture or m not in BEYOND_THE_LECTURE]
 
     def how_to_submit(self) -> str:
         """One sentence for students: how to hand in, as the teacher chose."""
@@ -36,6 +44,13 @@ def load(root: Path = ROOT) -> CourseConfig:
     method = data.get("submission", {}).get("method", "git")
     if method not in METHODS:
         raise ValueError(f"course.toml: submission.method must be one of {METHODS}; got {method!r}")
+    beyond = data.get("grading", {}).get("beyond_the_lecture", True)
+    if type(beyond) is not bool:
+        raise ValueError(
+            f"course.toml: grading.beyond_the_lecture must be true or false; got {beyond!r}"
+        )
     return CourseConfig(
-        name=data.get("course", {}).get("name", CourseConfig.name), submission=method
+        name=data.get("course", {}).get("name", CourseConfig.name),
+        submission=method,
+        beyond_the_lecture=beyond,
     )

@@ -346,7 +346,10 @@ def grade(
         check_isolation(sandbox, Path(path))
     if use_reference is None:
         use_reference = reference.available()
-    modules = list(CHAPTERS) if modules is None else modules
+    if modules is None:  # the chapters the teacher grades (course.toml)
+        from mlpcourse.course import config
+
+        modules = config.load().graded_modules()
     wanted = [c for c in CHECKS if c.module in modules and (only is None or c.id in only)]
     graded = {c.id for c in wanted}
     if not use_reference:  # the collaborators' own verdicts are needed to explain failures

@@ -403,3 +403,30 @@ def test_the_next_step_names_the_section_to_read():
     text = next_step({"tests": [failed], "max_score": 2.0}, everything=False)
     assert text.startswith("Next: fix sigmoid_prime in mlpcourse/activations.py.")
     assert "The section “The sigmoid” of chapter 02-activations explains it" in text
+
+
+def test_a_teacher_can_leave_the_chapters_beyond_the_lecture_out_of_the_grade(
+    monkeypatch, tmp_path
+):
+    """course.toml's grading.beyond_the_lecture: the report's tests and max score follow."""
+    from mlpcourse.course import config
+    from mlpcourse.grader.checks import BEYOND_THE_LECTURE, CHECKS
+
+    lecture = sum(c.points for c in CHECKS if c.module not in BEYOND_THE_LECTURE)
+    (tmp_path / "course.toml").write_text("[grading]\nbeyond_the_lecture = false\n")
+    assert config.load(tmp_path).graded_modules() == [
+        m for m in config.load().graded_modules() if m not in BEYOND_THE_LECTURE
+    ]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "course.toml").write_text("[grading]\nbeyond_the_lecture = 'no'\n")
+    with pytest.raises(ValueError, match="grading.beyond_the_lecture must be true or false"):
+        config.load(tmp_path / "bad")
+    monkeypatch.setattr(config, "load", lambda root=None: config.CourseConfig())
+    everything = grade(REFERENCE_DIR.parent, LIMITS, modules=None, only=None)
+    assert everything["max_score"] == sum(c.points for c in CHECKS) > lecture
+    monkeypatch.setattr(
+        config, "load", lambda root=None: config.CourseConfig(beyond_the_lecture=False)
+    )
+    without = grade(REFERENCE_DIR.parent, LIMITS)
+    assert without["max_score"] == without["score"] == lecture
+    assert not [t for t in without["tests"] if t["chapter"] == "07-autodiff"]

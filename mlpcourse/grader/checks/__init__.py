@@ -29,6 +29,9 @@ CHAPTERS = {
     "autodiff": "07-autodiff",
 }
 
+#: The chapters beyond the lecture: a teacher may leave them out of the grade (course.toml).
+BEYOND_THE_LECTURE = ("autodiff",)
+
 
 @dataclass(frozen=True)
 class Check:
