@@ -96,7 +96,6 @@ def grade_class(
     graded again. ``cases``: what the checks draw from (the course's hidden
     cases for an instructor's grade). ``jobs``: workers at once (default: one per CPU).
     """
-    json_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = json_dir / MANIFEST
     try:
         manifest = json.loads(manifest_path.read_text())

@@ -1891,7 +1891,7 @@ def _console(render: Callable) -> str:
     from rich.console import Console
 
     buffer = io.StringIO()
-    render(Console(file=buffer, force_terminal=True, width=200))
+    render(Console(file=buffer, force_terminal=True, width=320))
     return buffer.getvalue()
 
 
@@ -2041,7 +2041,7 @@ def test_student_text_is_inert_everywhere(attack, tmp_path, capsys):
     # The same class graded by the instructor's command, on a colour terminal.
     command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(klass), "--all", "--jobs", "1"]
     command += ["--csv", str(tmp_path / "cli.csv"), "--check-timeout", "4", "--memory", "1024"]
-    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "200"}
+    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "320"}
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert SGR.search(result.stdout), "the class run printed no colour: not a terminal's view"

@@ -42,6 +42,9 @@ BOOK = ROOT / "book"
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(1)</script>"
 
+#: The course's points, every chapter.
+TOTAL = sum(c.points for c in CHECKS)
+
 
 def bug(check: str, description: str):
     return planted(next(v for v in BUGS if (v.check, v.description) == (check, description)))
@@ -345,7 +348,7 @@ def test_the_report_page_is_self_contained_and_escapes_students(graded, tmp_path
     md = markdown.read_text()
     assert "<script" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
     assert "## What to re-teach on Monday" in md
-    cases = f"/ 45. Cases: {course_cases().variant}."  # the cases the class was graded on
+    cases = f"/ {TOTAL:g}. Cases: {course_cases().variant}."  # the cases the class was graded on
     assert cases in text and cases in md
 
 

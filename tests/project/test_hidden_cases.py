@@ -20,7 +20,7 @@ import pytest
 from mlpcourse import cli
 from mlpcourse.course.implementation import REFERENCE_DIR
 from mlpcourse.course.platforms import results
-from mlpcourse.grader import nbgrader
+from mlpcourse.grader import class_run, nbgrader
 from mlpcourse.grader.cases import (
     ENVIRONMENT,
     PUBLISHED,
@@ -184,8 +184,8 @@ def test_a_new_secret_grades_a_class_again(tmp_path):
     """The resume manifest's fingerprint covers the cases: a new secret regrades everybody."""
     student = tmp_path / "student"
     (student / "mlpcourse").mkdir(parents=True)
-    prints = {cli.fingerprint(student, c) for c in (PUBLISHED, Cases(b"one"), Cases(b"two"))}
-    assert len(prints) == 3 and cli.fingerprint(student, Cases(b"one")) in prints
+    prints = {class_run.fingerprint(student, c) for c in (PUBLISHED, Cases(b"one"), Cases(b"two"))}
+    assert len(prints) == 3 and class_run.fingerprint(student, Cases(b"one")) in prints
 
 
 def test_a_bad_secret_stops_grading_with_the_reason(recorded, tmp_path, monkeypatch, capsys):
