@@ -56,6 +56,13 @@ def exercise_folder(path: Path) -> Path:
     return path / "mlpcourse" if (path / "mlpcourse").is_dir() else path
 
 
+#: What a report says of a function that calls itself without end.
+ENDLESS_RECURSION = (
+    "the function calls itself without end. A graded function always runs your own code, "
+    "itself included: compute the result, do not call the function"
+)
+
+
 def describe(error: RemoteError, limit: str = f"{DEFAULT.check_timeout:g} s") -> str:
     """The student's exception as one paragraph: what, and where in their files.
 
@@ -65,18 +72,21 @@ def describe(error: RemoteError, limit: str = f"{DEFAULT.check_timeout:g} s") ->
     if error.kind == "SystemExit":
         return error.message
     text = f"{error.kind}: {error.message}" if error.message else error.kind
-    if error.kind == "RecursionError":
-        text += (
-            " — the function calls itself without end. A graded function always runs "
-            "your own code, itself included: compute the result, do not call the function"
-        )
     frames = [
         [inert(p)[:200] for p in f] for f in error.frames if isinstance(f, list) and len(f) == 4
     ]
+    # The runner sends the innermost 8 frames: all on one line, the function recursed, deeper
+    # perhaps than memory allows (then Python reports a MemoryError, or even a SystemError).
+    if error.kind == "RecursionError" or (
+        len(frames) == 8 and len({tuple(f[:3]) for f in frames}) == 1
+    ):
+        text += f" — {ENDLESS_RECURSION}"
     if error.kind == "NotImplementedError" and error.message.startswith("write "):
         line = f", line {frames[-1][1]}" if frames else ""
         return f"not written yet (NotImplementedError): {error.message}{line}"
-    if error.kind == "OutOfTime" and frames:
+    if error.kind == "OutOfTime":
+        if not frames:
+            return f"your code did not finish within {limit}"
         filename, _, name, _ = frames[-1]
         what = f"the top-level code of {filename}" if name == "<module>" else name
         return f"{what} did not finish within {limit} (an endless loop?)" + where(frames[-1])
@@ -199,6 +209,8 @@ class ChapterGrader:
             if error.kind == "OutOfTime":
                 peer.broken = True  # the runner was interrupted mid-call: start afresh
                 self._record_stall(check, traced, error)
+                if not error.frames:  # interrupted on its way out (of a MemoryError, say)
+                    return False, f"{peer.culprit()} did not finish within {self.bound}"
             else:
                 self._record_calls(check, traced)
             return False, describe(error, self.bound)

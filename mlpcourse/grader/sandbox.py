@@ -773,6 +773,7 @@ def grader_files() -> list[Path]:
 def _readable_as(user: RunnerUser, paths: list[Path], numpy: bool = False) -> list[str]:
     """Which of ``paths`` ``user`` can read; :class:`SandboxUnavailable` if Python fails as it."""
     command = [sys.executable, "-I", "-c", USER_PROBE, "numpy" if numpy else "-", *map(str, paths)]
+    lock = _lock_user(user)  # a runner starting as ``user`` kills every process of it: not ours
     try:
         result = subprocess.run(
             command,
@@ -786,6 +787,8 @@ def _readable_as(user: RunnerUser, paths: list[Path], numpy: bool = False) -> li
         raise SandboxUnavailable(
             f"runner user {user.name}: could not start as it ({error})"
         ) from None
+    finally:
+        os.close(lock)
     if result.returncode != 0:
         printed = result.stderr.decode(errors="replace").strip()[-1000:]
         raise SandboxUnavailable(

@@ -14,7 +14,9 @@ same :class:`Peer`; while one waits for a reply it serves the other's nested
 requests, so a graded function may call a collaborator that calls back.
 """
 
+import collections
 import json
+import linecache
 import math
 import os
 import select
@@ -533,9 +535,20 @@ def same(a, b) -> bool:
 
 
 def student_frames(error: BaseException, files: set[str]) -> list[list]:
-    """The traceback frames of ``error`` that are in ``files``, as plain lists."""
-    frames = []
-    for frame in traceback.extract_tb(error.__traceback__):
-        if frame.filename in files:
-            frames.append([frame.filename, frame.lineno, frame.name, (frame.line or "")[:200]])
-    return frames[-8:]
+    """The innermost 8 traceback frames of ``error`` that are in ``files``, as plain lists.
+
+    Only those 8 are looked at closely: a recursion a million deep costs a walk, not memory.
+    """
+    innermost = collections.deque(maxlen=8)
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_filename in files:
+            innermost.append((frame, line))
+    return [
+        [
+            frame.f_code.co_filename,
+            line,
+            frame.f_code.co_name,
+            linecache.getline(frame.f_code.co_filename, line, frame.f_globals).strip()[:200],
+        ]
+        for frame, line in innermost
+    ]

@@ -1645,7 +1645,7 @@ DENIALS = {
     "deep recursion past the C stack": Denial(
         "import sys\nsys.setrecursionlimit(10**7)\n"
         "def down(n):\n    return down(n + 1)\nreturn down(0)",
-        (TIMEOUT, "SIGSEGV", "MemoryError", "RecursionError"),
+        (TIMEOUT, "SIGSEGV", "calls itself without end"),  # whichever limit it meets first
     ),
     "a list nested 100,000 deep": Denial(
         "value = []\nfor _ in range(100_000):\n    value = [value]\nreturn value",

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import zipfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import pytest
 import yaml
 
 from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.grader import sandbox
 from mlpcourse.grader.cases import course_cases, course_secret
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.runner import EXERCISE_MODULES
@@ -363,9 +365,37 @@ def test_runner_user_cannot_read_a_classmate(machine, private_course, tmp_path):
         private = jailed(machine, {}, grade + "nobody", bwrap=False, cwd=str(private_course))
         assert private.returncode == 0, private.stderr
         reports = json.loads(private.stdout)
-        assert reports["ann"]["score"] == reports["bea"]["score"] == TOTAL, reports["ann"]
+        for name in ("ann", "bea"):
+            failed = [(t["id"], t["message"]) for t in reports[name]["tests"] if not t["passed"]]
+            assert reports[name]["score"] == TOTAL, (name, failed)
     finally:
         shutil.rmtree(klass)
+
+
+def test_a_probe_as_the_runner_user_waits_for_the_runner_of_a_classmate():
+    """A runner starting as the user kills every process of it: a probe must not run beside it.
+
+    (A class run's second worker lost a whole grade so: its probe, killed, said Python could
+    not run as the user.)
+    """
+    user = sandbox.RunnerUser.named("nobody")
+    held = sandbox._lock_user(user)  # as a classmate's runner holds it
+    probed = threading.Event()
+
+    def probe() -> None:
+        try:
+            sandbox._readable_as(user, [Path("/")])
+        except sandbox.SandboxUnavailable:
+            pass  # whether Python runs as nobody here is not the point
+        finally:
+            probed.set()
+
+    threading.Thread(target=probe, daemon=True).start()
+    try:
+        assert not probed.wait(2), "the probe ran as the user while a runner held it"
+    finally:
+        os.close(held)
+    assert probed.wait(120), "the probe never ran once the runner was done"
 
 
 def test_runner_user_refuses_a_readable_course_and_a_missing_user(machine, tmp_path):
