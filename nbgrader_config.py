@@ -13,6 +13,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from mlpcourse.chapters import CHAPTERS
 from mlpcourse.grader.nbgrader import TrustedVerdicts
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
@@ -40,16 +41,7 @@ c.Autograde.autograde_preprocessors = [
 # Submissions carry the student's exercise modules in mlpcourse/ beside the
 # notebook; no file of the source may overwrite them.
 c.Autograde.exclude_overwriting = {
-    chapter: [f"mlpcourse/{module}.py" for module in modules]
-    for chapter, modules in {
-        "01-neuron": ["neuron"],
-        "02-activations": ["activations"],
-        "03-feedforward": ["feedforward"],
-        "04-gradient-descent": ["gradient_descent"],
-        "05-backprop-equations": ["backprop_equations"],
-        "06-backprop-algorithm": ["network"],
-        "07-autodiff": ["autodiff"],
-    }.items()
+    chapter.name: [f"mlpcourse/{chapter.module}.py"] for chapter in CHAPTERS
 }
 # The exchange on a shared JupyterHub (mlpcourse/course/exchange.py): collect takes only what
 # each student's own account submitted (not `nbgrader submit --student <classmate>`), and

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mlpcourse.runner import EXERCISE_MODULES  # noqa: E402
+from mlpcourse.chapters import EXERCISE_MODULES  # noqa: E402
 from tests.project.mutants.bugs import BUGS  # noqa: E402
 from tests.project.mutants.submissions import (  # noqa: E402
     Edit,

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 
 def timed(run) -> float:

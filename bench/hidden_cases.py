@@ -9,7 +9,7 @@ each correct alternative and each bug of the mutant catalogue
 without the sandbox (this is the instructor's own code) and in ``--jobs``
 processes. Prints the false rejects (a correct
 submission losing a point), the false accepts (a bug passing its check), the
-diagnoses of ``DIAGNOSES`` (tests/project/test_mutants.py) that a secret lost,
+diagnoses of ``DIAGNOSES`` (tests/project/mutants/diagnoses.py) that a secret lost,
 and, per check, the worst error any correct submission reached as a fraction
 of the check's tolerance (its margin: tolerance / worst error). Not a test:
 the figures go in bench/README.md.
@@ -32,16 +32,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.project.mutants.diagnoses import DIAGNOSES  # noqa: E402
+
 from mlpcourse import gradcheck  # noqa: E402
+from mlpcourse.chapters import EXERCISE_MODULES  # noqa: E402
 from mlpcourse.grader.cases import Cases  # noqa: E402
-from mlpcourse.grader.checks import CHAPTERS, CHECKS  # noqa: E402
+from mlpcourse.grader.checks import CHECKS  # noqa: E402
 from mlpcourse.grader.grading import grade  # noqa: E402
 from mlpcourse.grader.limits import Limits  # noqa: E402
 from tests.project.mutants import Variant  # noqa: E402
 from tests.project.mutants.alternatives import ALTERNATIVES  # noqa: E402
 from tests.project.mutants.bugs import BUGS  # noqa: E402
 from tests.project.mutants.submissions import write_submission  # noqa: E402
-from tests.project.test_mutants import DIAGNOSES  # noqa: E402
 
 # ---- the worst error of a passing comparison, per check (this process's own record) --------
 
@@ -203,7 +205,7 @@ def grade_one_secret(key: bytes, paths: list[str]) -> dict:
     rejects, accepts, lost, retries = [], [], [], 0
     _worst.clear()
     for (kind, name, variant), path in zip(variants(), paths):
-        modules = list(CHAPTERS) if variant is None else [variant.module]
+        modules = list(EXERCISE_MODULES) if variant is None else [variant.module]
         own = variant.check if kind == "bug" else None
         recorded = dict(_worst)
         failed, retried = _failures(path, modules, cases, own)
@@ -264,7 +266,7 @@ class Tally:
         listed = variants()
         kinds = {k: sum(1 for kind, _, _ in listed if kind == k) for k in ("alternative", "bug")}
         elapsed = time.perf_counter() - self.started
-        gradings = self.done * (len(CHAPTERS) + kinds["alternative"] + kinds["bug"])
+        gradings = self.done * (len(EXERCISE_MODULES) + kinds["alternative"] + kinds["bug"])
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         lines = [
             f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "

@@ -50,9 +50,9 @@ import warnings
 import numpy as np
 from per_example import PerExampleNetwork
 
-from mlpcourse.course.implementation import load
 from mlpcourse.data import load_digits, one_hot, train_test_split
 from mlpcourse.gradcheck import check_gradient
+from mlpcourse.implementation import load
 from mlpcourse.validation import checked_once
 
 try:

@@ -23,17 +23,18 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from mlpcourse import chapters
+from mlpcourse import config as course_config
+from mlpcourse.chapters import BY_MODULE, CHAPTERS
 from mlpcourse.course import classes
-from mlpcourse.course import config as course_config
 from mlpcourse.course.class_commands import add_class_commands
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.platforms import command as platforms
 from mlpcourse.course.release import write_stubs
 from mlpcourse.course.sections import section_for
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
 from mlpcourse.grader import class_run
 from mlpcourse.grader.cases import PUBLISHED, Cases, SecretError, course_cases
-from mlpcourse.grader.checks import CHAPTERS, CHECKS
+from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import DEFAULT, Limits
@@ -45,6 +46,7 @@ from mlpcourse.grader.sandbox import (
     choose_isolation,
 )
 from mlpcourse.grader.wording import count
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 ROOT = PACKAGE_DIR.parent
 
@@ -98,7 +100,7 @@ def next_step(report: dict, everything: bool) -> str:
         if everything:
             how = course_config.load().how_to_submit()
             return f"All {report['max_score']:g} points: well done. To hand in your work, {how}."
-        later = [c for c in CHAPTERS.values() if c not in {t["chapter"] for t in report["tests"]}]
+        later = [c.name for c in CHAPTERS if c.name not in {t["chapter"] for t in report["tests"]}]
         after = [c for c in later if c > max(t["chapter"] for t in report["tests"])]
         then = f" Next: chapter {after[0]} (`mlpcourse check {after[0][:2]}`)." if after else ""
         return f"These chapters are complete.{then}"
@@ -107,7 +109,7 @@ def next_step(report: dict, everything: bool) -> str:
     chapter, check_id, diagnosis = culprit["chapter"], culprit["id"], culprit.get("diagnosis")
     if culprit.get("waiting_on"):  # every failure here waits on a function of another chapter
         module, _, function = culprit["waiting_on"][0].partition(".")
-        chapter, check_id = CHAPTERS[module], f"{module}::{function.rpartition('.')[2]}"
+        chapter, check_id = BY_MODULE[module].name, f"{module}::{function.rpartition('.')[2]}"
         diagnosis = None
     if culprit["message"].startswith(f"importing mlpcourse/{module}.py failed") or (
         culprit["message"].endswith(f"fix mlpcourse/{module}.py first")
@@ -188,12 +190,11 @@ def grade_class(
 def class_table(rows: list[dict], title: str) -> Table:
     """The class's scores: one row per student (their folder name is student text)."""
     table = Table(title=shown(title))
-    for column in ("student", *CHAPTERS.values(), "total"):
+    columns = [c.name for c in course_config.load().graded_chapters()] + ["total"]
+    for column in ("student", *columns):
         table.add_column(column)
     for row in rows:
-        table.add_row(
-            shown(row["student"]), *(f"{row[c]:g}" for c in (*CHAPTERS.values(), "total"))
-        )
+        table.add_row(shown(row["student"]), *(f"{row[c]:g}" for c in columns))
     return table
 
 
@@ -235,18 +236,13 @@ def grade_command(args: argparse.Namespace) -> int:
 
 def check_command(args: argparse.Namespace) -> int:
     """Run the graded checks on your own package, all chapters or one."""
-    chapters = list(CHAPTERS)
-    if args.chapter:
-        wanted = [
-            m for m, c in CHAPTERS.items() if args.chapter in (m, c) or c.startswith(args.chapter)
-        ]
-        if not wanted:
-            print(
-                f"mlpcourse check: no chapter {args.chapter!r}; one of {list(CHAPTERS.values())}",
-                file=sys.stderr,
-            )
-            return 2
-        chapters = wanted
+    modules = [c.module for c in chapters.named(args.chapter or "")]
+    if not modules:
+        print(
+            f"mlpcourse check: no chapter {args.chapter!r}; one of {[c.name for c in CHAPTERS]}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         check_sandbox()
         sandbox = not args.no_sandbox
@@ -258,20 +254,20 @@ def check_command(args: argparse.Namespace) -> int:
         earned = sum(c.points for c in CHECKS if c.id in results and results[c.id][0])
         total = sum(c.points for c in CHECKS if c.module == module)
         mark = "[green]✓[/]" if earned == total else "[red]✗[/]"
-        console.print(f"{mark} {CHAPTERS[module]}: {earned:g}/{count(total, 'point')}")
+        console.print(f"{mark} {BY_MODULE[module].name}: {earned:g}/{count(total, 'point')}")
 
     with console.status("checking your code…"):
         report = grade(
             PACKAGE_DIR.parent,
             _limits(args),
             use_reference=False,
-            modules=chapters,
+            modules=modules,
             sandbox=sandbox,
             on_chapter=chapter_done,
             cases=PUBLISHED,
         )
     print_report(console, report, "your mlpcourse package")
-    console.print(next_step(report, everything=len(chapters) == len(CHAPTERS)), soft_wrap=True)
+    console.print(next_step(report, everything=len(modules) == len(CHAPTERS)), soft_wrap=True)
     return 0
 
 

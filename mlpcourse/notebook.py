@@ -16,13 +16,13 @@ import resource
 import signal
 from pathlib import Path
 
-from mlpcourse.course.implementation import PACKAGE_DIR, Implementation, load
 from mlpcourse.grader import reference
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import DEFAULT
 from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
 from mlpcourse.grader.wording import count
+from mlpcourse.implementation import PACKAGE_DIR, Implementation, load
 
 
 def exercise_folder() -> Path:

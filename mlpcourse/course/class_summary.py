@@ -8,8 +8,9 @@ from another version of the course counts under its own check ids.
 from collections import Counter
 from dataclasses import dataclass, field
 
+from mlpcourse import config
 from mlpcourse.course.sections import Section, section_for
-from mlpcourse.grader.checks import CHAPTERS, CHECKS
+from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.diagnosis import diagnose, is_named, is_operational
 
 #: Diagnoses that are not a mistake of the function's own mathematics, nor trouble.
@@ -108,16 +109,19 @@ def summarize(reports: dict[str, dict]) -> ClassSummary:
     """Count a class's reports (``{student: report}``, as ``load_reports`` gives them)."""
     errors = {s: str(r.get("error")) for s, r in reports.items() if "tests" not in r}
     graded = {s: r for s, r in reports.items() if s not in errors}
-    functions: dict[str, FunctionRate] = {
-        c.id: FunctionRate(c.id, function_name(c.id), c.chapter) for c in CHECKS
-    }
-    chapters = {c: ChapterRate(c) for c in CHAPTERS.values()}
+    graded_modules = config.load().graded_modules()
+    checks = [c for c in CHECKS if c.module in graded_modules]
+    functions = {c.id: FunctionRate(c.id, function_name(c.id), c.chapter) for c in checks}
+    chapters = {c.chapter: ChapterRate(c.chapter) for c in checks}
+    graded_chapters = set(chapters)
     found: dict[tuple[str, str], Diagnosis] = {}
     troubles: list[Trouble] = []
     for student in sorted(graded):
         per_chapter: dict[str, bool] = {}
         for test in graded[student].get("tests", []):
             check, chapter = str(test.get("id")), str(test.get("chapter"))
+            if chapter not in graded_chapters:
+                continue  # a chapter the teacher left out of the grade (course.toml)
             rate = functions.setdefault(check, FunctionRate(check, function_name(check), chapter))
             passed = test.get("passed") is True
             label = test["diagnosis"] if "diagnosis" in test else diagnose(test)

@@ -13,16 +13,15 @@ import csv
 import hashlib
 import io
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlpcourse.grader.checks import CHAPTERS
+from mlpcourse import config
+from mlpcourse.grader.class_run import MANIFEST, write_atomically
 from mlpcourse.grader.inert import inert
 
 #: The resume manifest beside the reports: {student: fingerprint}.
-MANIFEST = ".resume"
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -59,8 +58,9 @@ def row(student: str, report: dict) -> dict:
     of the course secret): a class graded with one secret shows one value.
     """
     line: dict = {"student": student}
-    for chapter in CHAPTERS.values():
-        line[chapter] = sum(t["points"] for t in report.get("tests", []) if t["chapter"] == chapter)
+    for chapter in config.load().graded_chapters():
+        tests = report.get("tests", [])
+        line[chapter.name] = sum(t["points"] for t in tests if t["chapter"] == chapter.name)
     line["total"] = report.get("score", 0.0)
     line["max"] = report.get("max_score", "")
     line["error"] = report.get("error", "")
@@ -98,14 +98,6 @@ def _cell(value):
         return value
     value = inert(value)
     return f"'{value}" if value.startswith(FORMULA_START) else value
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``path`` through a temporary file, so a reader never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def load_reports(json_dir: Path) -> dict[str, dict]:

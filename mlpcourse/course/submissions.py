@@ -15,9 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mlpcourse.course import config
+from mlpcourse import config
+from mlpcourse.chapters import CHAPTERS, EXERCISE_MODULES
 from mlpcourse.grader.files import Refused, read_handed_in
-from mlpcourse.runner import EXERCISE_MODULES
 
 #: What the student edition leaves out: answers, and what is built from them.
 INSTRUCTOR_ONLY = (
@@ -36,8 +36,8 @@ INSTRUCTOR_ONLY = (
 
 
 def chapters(root: Path) -> list[str]:
-    """The chapter folders of solutions/: ``01-neuron``, ..."""
-    return sorted(p.name for p in (root / "solutions").iterdir() if p.name[:2].isdigit())
+    """The folders of solutions/ (``01-neuron``, ...), in the order of :mod:`mlpcourse.chapters`."""
+    return [c.name for c in CHAPTERS if (root / "solutions" / c.name).is_dir()]
 
 
 def release_notebooks(root: Path) -> None:

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpcourse.course.implementation import REFERENCE_DIR
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.chapters import EXERCISE_MODULES
+from mlpcourse.implementation import REFERENCE_DIR
 
 #: The environment variable that holds the secret (hex, or any text), e.g. on a cluster or in CI.
 ENVIRONMENT = "MLPCOURSE_SECRET"

@@ -35,22 +35,33 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
-from mlpcourse.course.classes import MANIFEST, write_atomically
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse import config
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader.cases import PUBLISHED, Cases
-from mlpcourse.grader.checks import CHAPTERS, CHECKS
+from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.grader.grading import exercise_folder, grade, report, used_up
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import Limits
 from mlpcourse.grader.sandbox import Isolation, RunnerUser
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 #: Seconds a worker may run past the submission's limit (start-up, stopping runners).
 KILL_MARGIN = 30.0
 #: Characters of a worker's error output kept for the report.
 MAX_ERROR = 2000
+
+#: The resume manifest of a reports folder: ``{student: fingerprint}`` of what was graded.
+MANIFEST = ".resume"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``path`` through a temporary file, so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def fingerprint(student: Path, cases: Cases = PUBLISHED) -> str:
@@ -181,13 +192,12 @@ def incomplete_report(finished: dict, why: str, cases: Cases = PUBLISHED) -> dic
     for check_id, verdict in finished.items():
         if check_id in outcome and type(verdict) is list and len(verdict) == 2:
             outcome[check_id] = (bool(verdict[0]), str(verdict[1]))
-    from mlpcourse.course import config
-
-    result = report(outcome, config.load().graded_modules())
+    modules = config.load().graded_modules()
+    result = report(outcome, modules)
     for test in result["tests"]:
         test["diagnosis"] = diagnose(test)
     graded = {c.chapter for c in CHECKS if c.id in finished}
-    result["incomplete"] = f"{why}; {len(graded)} of {len(CHAPTERS)} chapters graded before"
+    result["incomplete"] = f"{why}; {len(graded)} of {len(modules)} chapters graded before"
     result["variant"] = cases.variant
     return result
 

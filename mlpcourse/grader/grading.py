@@ -22,9 +22,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mlpcourse import config
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader import reference
 from mlpcourse.grader.cases import PUBLISHED, Cases
-from mlpcourse.grader.checks import CHAPTERS, CHECKS, Check
+from mlpcourse.grader.checks import CHECKS, Check
 from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import DEFAULT, Limits
@@ -359,8 +361,6 @@ def grade(
     if use_reference is None:
         use_reference = reference.available()
     if modules is None:  # the chapters the teacher grades (course.toml)
-        from mlpcourse.course import config
-
         modules = config.load().graded_modules()
     wanted = [c for c in CHECKS if c.module in modules and (only is None or c.id in only)]
     graded = {c.id for c in wanted}
@@ -380,7 +380,7 @@ def grade(
                 outcome[check.id] = (False, refused[check.module])
         pending = [
             m
-            for m in CHAPTERS
+            for m in EXERCISE_MODULES
             if m not in refused and any(c.module == m and c.id in graded for c in CHECKS)
         ]
 

@@ -9,7 +9,8 @@ reaches itself, and no chain of collaborators leads back to it.
 
 import functools
 
-from mlpcourse.course.implementation import REFERENCE_DIR, Implementation, load
+from mlpcourse.chapters import BY_MODULE
+from mlpcourse.implementation import REFERENCE_DIR, Implementation, load
 
 _ACTIVATIONS = tuple(
     f"activations.{g}"
@@ -73,9 +74,7 @@ def collaborators(graded: str) -> frozenset[str]:
 
 def chapter_of(qualified: str) -> str:
     """The chapter a graded function belongs to: ``02-activations``."""
-    from mlpcourse.grader.checks import CHAPTERS
-
-    return CHAPTERS[qualified.partition(".")[0]]
+    return BY_MODULE[qualified.partition(".")[0]].name
 
 
 def _definition_of_sigmoid(z):

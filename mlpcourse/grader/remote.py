@@ -257,7 +257,7 @@ class RemoteImplementation:
     """The student's exercise modules as the checks see them: ``impl.network.Network``."""
 
     def __init__(self, peer: GraderPeer) -> None:
-        from mlpcourse.runner import EXERCISE_MODULES
+        from mlpcourse.chapters import EXERCISE_MODULES
 
         self._peer = peer
         for module in EXERCISE_MODULES:

@@ -68,16 +68,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader.files import Refused, read_handed_in
 from mlpcourse.grader.limits import Limits
-from mlpcourse.runner import EXERCISE_MODULES
 from mlpcourse.runner.serve import BOOT
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: What a runner needs to start: Python and numpy, as the sandbox shows them.
 PROBE = "import numpy"
 #: The support code the runner gets: what the exercise modules import, and the runner.
-SUPPORT = ("__init__.py", "gradcheck.py", "validation.py", "data.py", "data_files", "runner")
+SUPPORT = (
+    "__init__.py",
+    "chapters.py",
+    "gradcheck.py",
+    "validation.py",
+    "data.py",
+    "data_files",
+    "runner",
+)
 ENVIRONMENT = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",

@@ -6,14 +6,3 @@ and stands in proxies for the collaborators the grader computes itself. It
 holds no check, no expected value and no reference, and imports nothing
 from ``mlpcourse.grader``: whatever it says is judged on the other side.
 """
-
-#: The exercise modules, each after the ones it imports.
-EXERCISE_MODULES = (
-    "activations",
-    "neuron",
-    "feedforward",
-    "gradient_descent",
-    "backprop_equations",
-    "network",
-    "autodiff",
-)

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpcourse.runner import EXERCISE_MODULES, graphs
+from mlpcourse.chapters import EXERCISE_MODULES
+from mlpcourse.runner import graphs
 from mlpcourse.runner.protocol import (
     Peer,
     PeerGone,

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 
-from mlpcourse.grader.checks import CHAPTERS
+from mlpcourse.chapters import CHAPTERS
 from tests.book.helpers import ARTIFACTS, BOOK, build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -430,7 +430,7 @@ def test_a_figure_s_alt_text_quotes_what_its_cell_computed(site):
 
     The neuron's outputs are recomputed here, with the reference, as the page's cell does.
     """
-    from mlpcourse.course.implementation import load
+    from mlpcourse.implementation import load
 
     ref = load("reference")
     bp, act = ref.backprop_equations, ref.activations
@@ -454,7 +454,7 @@ def test_the_book_gives_one_set_of_instructions():
     """The exercises page is the students' manual: chapters in order, each checked by make check."""
     text = (BOOK / "exercises.md").read_text()
     rows = re.findall(r"^\| \{doc\}`(\d\d)-[^`]+` .*`make check CHAPTER=(\d\d)` \|$", text, re.M)
-    assert [chapter for chapter, _ in rows] == [c[:2] for c in CHAPTERS.values()], rows
+    assert [chapter for chapter, _ in rows] == [c.number for c in CHAPTERS], rows
     assert all(chapter == checked for chapter, checked in rows), rows
     for page in BOOK.glob("*.md"):
         assert "pytest tests/graded -k" not in page.read_text(), f"{page.name}: another way"

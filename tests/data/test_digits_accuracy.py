@@ -9,8 +9,8 @@ most 10 mistakes. (It makes 7-8 with these seeds.)
 import numpy as np
 import pytest
 
-from mlpcourse.course.implementation import load
 from mlpcourse.data import load_digits, one_hot, train_test_split
+from mlpcourse.implementation import load
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ float64. Needs the optional ``bench`` extra (``pip install -e '.[bench]'``).
 import numpy as np
 import pytest
 
-from mlpcourse.course.implementation import load
+from mlpcourse.implementation import load
 
 torch = pytest.importorskip(
     "torch",

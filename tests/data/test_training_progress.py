@@ -5,8 +5,8 @@ import ast
 import numpy as np
 import pytest
 
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR, load
 from mlpcourse.data import load_digits, one_hot
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR, load
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ grade draws hidden ones from the course secret.
 
 import pytest
 
-from mlpcourse.course.implementation import resolve
 from mlpcourse.grader import reference
 from mlpcourse.grader.cases import PUBLISHED
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
+from mlpcourse.implementation import resolve
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader.cases import PUBLISHED, Cases
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.checks.activations import LARGE
@@ -49,7 +49,7 @@ from mlpcourse.grader.checks.activations import points as activation_points
 from mlpcourse.grader.diagnosis import is_named
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import Limits
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 from .mutants import Variant
 
@@ -366,7 +366,7 @@ sys.path.insert(0, {str(ROOT)!r})
 try:
     for name in saved:
         del sys.modules[name]
-    implementation = importlib.import_module("mlpcourse.course.implementation")
+    implementation = importlib.import_module("mlpcourse.implementation")
     return implementation.load("reference").activations.sigmoid(z)
 finally:
     sys.path.remove({str(ROOT)!r})
@@ -452,7 +452,7 @@ STEALING = {
         expect="ModuleNotFoundError",
     ),
     "load('reference') of mlpcourse.course": Steal(
-        "from mlpcourse.course.implementation import load\n"
+        "from mlpcourse.implementation import load\n"
         "return load('reference').activations.sigmoid(z)",
         expect="ModuleNotFoundError",
     ),
@@ -1970,8 +1970,8 @@ def _class_table(plain: str, garble: Garble, total: float, full: float) -> None:
 def test_student_text_is_inert_everywhere(attack, tmp_path, capsys):
     from mlpcourse.cli import class_table, main, print_report
     from mlpcourse.course import classes
-    from mlpcourse.course.platforms import github_classroom, gradescope, prairielearn
     from mlpcourse.grader.nbgrader import TrustedVerdicts
+    from mlpcourse.grader.platforms import github_classroom, gradescope, prairielearn
 
     garble = GARBLES[attack]
     edit = compose(edit_function("sigmoid_prime", garble.body), appended(garble.module_code))

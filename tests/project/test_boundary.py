@@ -3,8 +3,8 @@
 import ast
 from pathlib import Path
 
-from mlpcourse.course.implementation import PACKAGE_DIR
 from mlpcourse.grader.sandbox import SUPPORT, support_library
+from mlpcourse.implementation import PACKAGE_DIR
 
 
 def imported_names(path: Path) -> set[str]:

@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlpcourse.course.implementation import load
 from mlpcourse.gradcheck import (
     GradientCheckError,
     check_gradient,
@@ -14,6 +13,7 @@ from mlpcourse.gradcheck import (
     numerical_gradient,
     relative_error,
 )
+from mlpcourse.implementation import load
 
 rng = np.random.default_rng(0)
 W = rng.standard_normal((4, 3))

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import Limits, grade
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 from .mutants import Variant
 
@@ -279,8 +279,7 @@ READ_REFERENCE = {
         "return 0.5 * (1 + np.tanh(z / 2))"
     ),
     "load the reference": (
-        "from mlpcourse.course.implementation import load\n"
-        "return load('reference').activations.sigmoid(z)"
+        "from mlpcourse.implementation import load\nreturn load('reference').activations.sigmoid(z)"
     ),
     "find it in sys.modules": (
         "import sys\n"
@@ -408,10 +407,15 @@ def test_the_next_step_names_the_section_to_read():
 def test_a_teacher_can_leave_the_chapters_beyond_the_lecture_out_of_the_grade(
     monkeypatch, tmp_path
 ):
-    """course.toml's grading.beyond_the_lecture: the report's tests and max score follow."""
-    from mlpcourse.course import config
-    from mlpcourse.grader.checks import BEYOND_THE_LECTURE, CHECKS
+    """course.toml's grading.beyond_the_lecture: the report, the CSV row, the class report and
+    the three platforms' result files follow."""
+    from mlpcourse import config
+    from mlpcourse.chapters import CHAPTERS
+    from mlpcourse.course import class_summary, classes
+    from mlpcourse.grader.checks import CHECKS
+    from mlpcourse.grader.platforms import github_classroom, gradescope, prairielearn
 
+    BEYOND_THE_LECTURE = {c.module for c in CHAPTERS if c.beyond_the_lecture}
     lecture = sum(c.points for c in CHECKS if c.module not in BEYOND_THE_LECTURE)
     (tmp_path / "course.toml").write_text("[grading]\nbeyond_the_lecture = false\n")
     assert config.load(tmp_path).graded_modules() == [
@@ -427,6 +431,25 @@ def test_a_teacher_can_leave_the_chapters_beyond_the_lecture_out_of_the_grade(
     monkeypatch.setattr(
         config, "load", lambda root=None: config.CourseConfig(beyond_the_lecture=False)
     )
+    assert "07-autodiff" in classes.row("ann", everything)
+    summary = class_summary.summarize({"ann": everything})
+    assert "07-autodiff" in [c.chapter for c in summary.chapters]
+    monkeypatch.setattr(
+        config, "load", lambda root=None: config.CourseConfig(beyond_the_lecture=False)
+    )
     without = grade(REFERENCE_DIR.parent, LIMITS)
     assert without["max_score"] == without["score"] == lecture
     assert not [t for t in without["tests"] if t["chapter"] == "07-autodiff"]
+    row = classes.row("ann", everything)  # even a report graded with chapter 07 in it
+    assert "07-autodiff" not in row and row["06-backprop-algorithm"] > 0
+    summary = class_summary.summarize({"ann": everything})
+    assert [c.chapter for c in summary.chapters] == [
+        c.name for c in CHAPTERS if not c.beyond_the_lecture
+    ]
+    assert {f.check.split("::")[0] for f in summary.functions} == {
+        c.module for c in CHAPTERS if not c.beyond_the_lecture
+    }
+    assert gradescope.results_json(without, 1.0)["score"] == lecture
+    assert len(gradescope.results_json(without, 1.0)["tests"]) == len(without["tests"])
+    assert prairielearn.results_json(without)["score"] == 1.0
+    assert github_classroom.runner_result(without)["max_score"] == lecture

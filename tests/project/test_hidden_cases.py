@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 
 from mlpcourse import cli
-from mlpcourse.course.implementation import REFERENCE_DIR
-from mlpcourse.course.platforms import results
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader import class_run, nbgrader
 from mlpcourse.grader.cases import (
     ENVIRONMENT,
@@ -33,7 +32,8 @@ from mlpcourse.grader.cases import (
 )
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import Limits
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.grader.platforms import results
+from mlpcourse.implementation import REFERENCE_DIR
 
 from .mutants import Variant
 

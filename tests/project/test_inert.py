@@ -139,9 +139,9 @@ def test_every_sink_shows_a_stale_report_inert(tmp_path):
 
     from mlpcourse.cli import class_table, print_report
     from mlpcourse.course import classes
-    from mlpcourse.course.platforms import github_classroom, gradescope, prairielearn
     from mlpcourse.course.report import write_report
     from mlpcourse.grader.nbgrader import TrustedVerdicts
+    from mlpcourse.grader.platforms import github_classroom, gradescope, prairielearn
 
     report = _stale_report()
     shown = {}

@@ -12,15 +12,16 @@ same over many secrets.
 
 import pytest
 
-from mlpcourse.course.implementation import REFERENCE_DIR
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader.cases import PUBLISHED, Cases
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import Limits
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import REFERENCE_DIR
 
 from .mutants.alternatives import ALTERNATIVES
 from .mutants.bugs import BUGS
+from .mutants.diagnoses import DIAGNOSES
 
 #: No variant loops for ever, and an honest check takes at most 3.8 s with both cores of 2 busy
 #: (network::backprop): a check limit far above that keeps a loaded machine from failing one.
@@ -91,68 +92,6 @@ def test_alternative_gets_full_points(variant, record_property, tmp_path):
     failures = {k: v for k, v in outcomes(variant, tmp_path).items() if v}
     record_property("mutant", "false-reject" if failures else "alternative-accepted")
     assert not failures, f"false reject of {variant.description}: {failures}"
-
-
-DIAGNOSES = {
-    ("activations::sigmoid_prime", "σ'(a)"): "looks like σ'(a)",
-    ("activations::sigmoid_prime", "z(1 − z)"): "looks like z(1 − z)",
-    ("activations::tanh_prime", "1 − z²"): "looks like 1 − z²",
-    ("backprop_equations::output_error", "σ'(a)"): "σ'(a) instead of σ'(z)",
-    ("backprop_equations::output_error", "missing σ'(z)"): "missing σ'(z^[L]) factor",
-    ("backprop_equations::hidden_error", "missing σ'"): "missing σ'(z^[l]) factor",
-    ("backprop_equations::hidden_error", "no transpose"): "w_next.T @ delta_next",
-    ("neuron::weighted_input", "no transpose"): "w is a column (n, 1), so wᵀx is w.T @ x",
-    ("feedforward::feedforward", "x fed to every layer"): "activations a^[l−1] (not x)",
-    ("backprop_equations::bias_gradient", "sum"): "m = 7 times too large: a sum instead of a mean",
-    ("backprop_equations::weight_gradient", "sum"): "a sum instead of a mean",
-    ("backprop_equations::weight_gradient", "transposed"): "transposed",
-    ("neuron::logistic_gradients", "sums instead of means"): "a sum instead of a mean",
-    ("neuron::logistic_gradients", "sign"): "the sign is wrong",
-    ("gradient_descent::quadratic_cost", "sum"): "a sum instead of a mean",
-    ("gradient_descent::quadratic_cost", "no ½"): "the ½ is missing",
-    ("gradient_descent::quadratic_cost_gradient", "batch mean"): "the gradient is per example",
-    ("gradient_descent::gd_step", "in place"): "modified its argument",
-    ("gradient_descent::gd_step", "ascent"): "moved uphill",
-    ("network::backprop", "sums instead of means"): "a sum instead of a mean",
-    (
-        "network::backprop",
-        "σ'(a) instead of σ'(z) in hidden layers",
-    ): "output layer's gradients are right",
-    ("network::backprop", "finite differences, not backpropagation"): "not finite differences",
-    ("network::update_mini_batch", "ascent"): "moved uphill",
-    (
-        "network::update_mini_batch",
-        "finite differences, not backpropagation",
-    ): "not finite differences",
-    ("network::update_mini_batch", "divides by m again"): "divided by m once too often",
-    ("network::sgd", "shuffles once"): "shuffled afresh every epoch",
-    ("autodiff::add", "overwritten, not accumulated"): "overwritten (=) instead of accumulated",
-    ("autodiff::add", "not multiplied by out.grad"): "not multiplied by c.grad",
-    ("autodiff::add", "no parents"): "made without its parents",
-    ("autodiff::mul", "factors not swapped"): "the factors of the product are not swapped",
-    (
-        "autodiff::mul",
-        "a value used twice: the second update replaces the first",
-    ): "the second update replaced the first",
-    ("autodiff::pow", "n·x^n"): "n·aⁿ for the power rule",
-    ("autodiff::pow", "the factor n missing"): "the factor n of the power rule is missing",
-    ("autodiff::exp", "a instead of e^a"): "∂eᵃ/∂a is eᵃ",
-    ("autodiff::log", "a instead of 1/a"): "∂(ln a)/∂a is 1/a",
-    ("autodiff::sigmoid", "overflows for a = -1000"): "the stable sigmoid",
-    ("autodiff::sigmoid", "a(1 − a)"): "looks like a(1 − a) with a the input",
-    ("autodiff::tanh", "1 − tanh"): "1 − tanh instead of 1 − tanh²",
-    ("autodiff::relu", "relu(a), not its slope"): "looks like relu(a) instead of its slope",
-    ("autodiff::backward", "seed missing"): "the seed is missing",
-    ("autodiff::backward", "seed after the sweep"): "the seed is set after the sweep",
-    ("autodiff::backward", "no visited set: a node visited twice"): "a node visited twice",
-    (
-        "autodiff::backward",
-        "breadth-first order: a node visited before its children",
-    ): "a node visited before its children",
-    ("autodiff::backward", "recursion"): "recursion in the topological sort",
-    ("autodiff::network_gradients", "sum instead of mean"): "a sum instead of a mean",
-    ("autodiff::network_gradients", "activation ignored"): "the activation argument is ignored",
-}
 
 
 @pytest.mark.parametrize("key", DIAGNOSES, ids=[f"{c}:{d}" for c, d in DIAGNOSES])

@@ -38,10 +38,10 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.course.exchange import foreign_entries
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.course.submissions import for_students, release_notebooks
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 from .mutants.bugs import BUGS
 from .system import ROOT, documented, unavailable

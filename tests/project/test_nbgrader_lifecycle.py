@@ -18,9 +18,9 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.course.submissions import collect, release_notebooks
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 from .mutants import Variant
 

@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader import sandbox
 from mlpcourse.grader.cases import course_cases, course_secret
 from mlpcourse.grader.checks import CHECKS
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 ROOT = PACKAGE_DIR.parent
 TOTAL = sum(c.points for c in CHECKS)
@@ -590,7 +590,7 @@ def test_prairielearn_malformed_upload_is_not_gradable(machine, question, tmp_pa
 
 
 def test_prairielearn_results_fit_in_a_megabyte():
-    from mlpcourse.course.platforms.prairielearn import bounded
+    from mlpcourse.grader.platforms.prairielearn import bounded
 
     huge = {"gradable": True, "score": 0.0, "message": "x" * 2_000_000, "output": "y"}
     huge["tests"] = [{"name": "t", "message": "z" * 100_000, "output": ""}] * 30

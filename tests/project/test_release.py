@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.course.release import make_stub, stub_sources, write_stubs
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 
 def test_committed_stubs_are_what_release_writes():

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.course.classes import load_reports, shard_of
-from mlpcourse.runner import EXERCISE_MODULES
 
 from .mutants.bugs import BUGS
 from .mutants.submissions import planted, stub, write_submission

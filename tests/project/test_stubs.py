@@ -2,9 +2,9 @@
 
 import pytest
 
-from mlpcourse.course.implementation import PACKAGE_DIR
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
+from mlpcourse.implementation import PACKAGE_DIR
 
 
 @pytest.fixture(scope="module")

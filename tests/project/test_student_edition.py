@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlpcourse.course.implementation import REFERENCE_DIR
 from mlpcourse.course.submissions import chapters, student_edition
+from mlpcourse.implementation import REFERENCE_DIR
 
 ROOT = REFERENCE_DIR.parent.parent
 

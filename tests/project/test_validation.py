@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mlpcourse.course.implementation import load
+from mlpcourse.implementation import load
 
 ref = load("reference")
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from mlpcourse.course.implementation import REFERENCE_DIR
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.course.submissions import student_edition
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.implementation import REFERENCE_DIR
 
 from .mutants import Variant
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from mlpcourse.course.platforms import github_classroom, gradescope, prairielearn
+from mlpcourse.grader.platforms import github_classroom as github_result
 
 PLATFORMS = ("gradescope", "prairielearn", "github-classroom")
 
@@ -65,7 +66,7 @@ def add_grade_options(parser: argparse.ArgumentParser) -> None:
 def print_formatted(report: dict, form: str) -> bool:
     """Print ``report`` in the machine format ``form``; False for ``text`` (the scoreboard)."""
     if form == "github-classroom":
-        print(github_classroom.encoded(report))
+        print(github_result.encoded(report))
     elif form == "json":
         print(json.dumps(report))
     else:

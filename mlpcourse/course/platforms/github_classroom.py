@@ -11,18 +11,12 @@ grade to trust is the instructor's own run on clones of the repositories,
 which draws the hidden cases from the course secret.
 """
 
-import base64
-import json
 from pathlib import Path
-
-from mlpcourse.grader.inert import inert
 
 #: Where the workflow installs the course from (the published student edition, never the
 #: instructor's repository: it holds the reference).
 DEFAULT_INSTALL = "git+https://github.com/YOUR-ORG/mlpcourse-student.git"
 STEP_ID = "mlpcourse"
-#: Characters of each test's message at most: the result travels in an environment variable.
-MAX_MESSAGE = 300
 
 WORKFLOW = """name: Autograding Tests
 on: [push, workflow_dispatch, repository_dispatch]
@@ -87,40 +81,6 @@ gh classroom clone student-repos -a ASSIGNMENT_ID    # or: git clone each reposi
 mlpcourse grade CLASS --all --csv grades.csv
 ```
 """
-
-
-def runner_result(report: dict) -> dict:
-    """The version-1 runner result for a grade report: one test per check, scores as numbers."""
-    tests = []
-    for test in report["tests"]:
-        module = test["functions"][0].removeprefix("mlpcourse.").split(".")[0]
-        message = inert(test["message"]) or "passed"
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 1] + "…"
-        tests.append(
-            {
-                "name": inert(test["id"]),
-                "status": "pass" if test["passed"] else "fail",
-                "score": float(test["points"]),
-                "message": message,
-                "test_code": f"mlpcourse grade . ({test['id']})",
-                "filename": f"mlpcourse/{module}.py",
-                "line_no": 0,
-                "duration": 0,
-            }
-        )
-    return {
-        "version": 1,
-        "status": "pass" if all(t["status"] == "pass" for t in tests) else "fail",
-        "max_score": float(report["max_score"]),
-        "tests": tests,
-    }
-
-
-def encoded(report: dict) -> str:
-    """The runner result as base64 of its JSON, on one line."""
-    text = json.dumps(runner_result(report), allow_nan=False, separators=(",", ":"))
-    return base64.b64encode(text.encode()).decode("ascii")
 
 
 def workflow(install: str = DEFAULT_INSTALL) -> str:

@@ -14,8 +14,8 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-from mlpcourse.course.implementation import PACKAGE_DIR, REFERENCE_DIR
 from mlpcourse.grader.cases import SECRET_FILE, course_secret
+from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 ROOT = PACKAGE_DIR.parent
 SKIPPED = ("__pycache__", "*.pyc", ".ipynb_checkpoints")

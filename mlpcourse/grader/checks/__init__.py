@@ -11,26 +11,16 @@ and every random one comes from ``cases.rng(...)``. The same checks serve
 ``mlpcourse grade``, ``mlpcourse check``, ``pytest tests/graded``, nbgrader
 and the notebooks.
 
-Chapters register their checks with :func:`graded`; :data:`CHECKS` lists them
-all, in chapter order.
+Each chapter (:mod:`mlpcourse.chapters`) has a module of checks here, named
+as its exercise module; they register their checks with :func:`graded`, and
+:data:`CHECKS` lists them all, in chapter order.
 """
 
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CHAPTERS = {
-    "neuron": "01-neuron",
-    "activations": "02-activations",
-    "feedforward": "03-feedforward",
-    "gradient_descent": "04-gradient-descent",
-    "backprop_equations": "05-backprop-equations",
-    "network": "06-backprop-algorithm",
-    "autodiff": "07-autodiff",
-}
-
-#: The chapters beyond the lecture: a teacher may leave them out of the grade (course.toml).
-BEYOND_THE_LECTURE = ("autodiff",)
+from mlpcourse.chapters import BY_MODULE, EXERCISE_MODULES
 
 
 @dataclass(frozen=True)
@@ -66,7 +56,7 @@ def graded(points: float, *functions: str) -> Callable:
         _registry.append(
             Check(
                 id=f"{module}::{name}",
-                chapter=CHAPTERS[module],
+                chapter=BY_MODULE[module].name,
                 module=module,
                 functions=tuple(functions) or (name,),
                 points=float(points),
@@ -78,7 +68,7 @@ def graded(points: float, *functions: str) -> Callable:
     return register
 
 
-for _module in CHAPTERS:
+for _module in EXERCISE_MODULES:
     importlib.import_module(f"{__name__}.{_module}")
 
 CHECKS: tuple[Check, ...] = tuple(_registry)

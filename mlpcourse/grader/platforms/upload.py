@@ -9,8 +9,8 @@ files of its own.
 
 from pathlib import Path
 
+from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader.files import Refused, read_handed_in
-from mlpcourse.runner import EXERCISE_MODULES
 
 
 def gather(upload: Path, into: Path) -> list[str]:

@@ -6,9 +6,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mlpcourse.course.platforms.upload import gather
 from mlpcourse.grader.cases import course_cases
 from mlpcourse.grader.grading import grade
+from mlpcourse.grader.platforms.upload import gather
 from mlpcourse.grader.sandbox import choose_isolation, describe_isolation
 
 

@@ -7,14 +7,17 @@ the exercise files of one folder. Inside it the modules' relative imports
 implementations can live in one process without mixing.
 """
 
+import importlib
+import importlib.abc
+import importlib.util
 import itertools
 import sys
 import types
 from pathlib import Path
 
-from mlpcourse.runner import EXERCISE_MODULES
+from mlpcourse.chapters import EXERCISE_MODULES
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parent
 REFERENCE_DIR = PACKAGE_DIR.parent / "solutions" / "mlpcourse"
 _counter = itertools.count()
 
@@ -65,25 +68,49 @@ def read_sources(source: str | Path = "student", modules: dict[str, Path] | None
     return sources
 
 
+class _Sources(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds and runs ``package.<module>`` from the texts given, whatever the import order."""
+
+    def __init__(self, package: str, sources: dict) -> None:
+        self.package, self.sources = package, sources
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        """A spec for one of the exercise modules of this package, else None."""
+        package, _, name = fullname.rpartition(".")
+        if package != self.package or name not in self.sources:
+            return None
+        return importlib.util.spec_from_loader(fullname, self, origin=self.sources[name][0])
+
+    def create_module(self, spec):
+        """The default module object."""
+        return None
+
+    def exec_module(self, module) -> None:
+        """Run the module's text, as the file it came from."""
+        filename, text = self.sources[module.__name__.rpartition(".")[2]]
+        module.__file__ = filename
+        exec(compile(text, filename, "exec"), module.__dict__)
+
+
 def from_sources(sources: dict, folder: Path | None = None) -> Implementation:
-    """Execute exercise module texts ``{name: (filename, text)}`` into a fresh private package."""
+    """Execute exercise module texts ``{name: (filename, text)}`` into a fresh private package.
+
+    A module's relative imports (``from .activations import sigmoid``) load the
+    module they name first, from the same texts.
+    """
     package_name = f"_mlpcourse_impl_{next(_counter)}"
     package = types.ModuleType(package_name)
     package.__path__ = []
+    finder = _Sources(package_name, sources)
     sys.modules[package_name] = package
-    loaded = {}
+    sys.meta_path.insert(0, finder)
     try:
-        for name in EXERCISE_MODULES:
-            filename, text = sources[name]
-            module = types.ModuleType(f"{package_name}.{name}")
-            module.__file__ = filename
-            module.__package__ = package_name
-            sys.modules[module.__name__] = module
-            exec(compile(text, filename, "exec"), module.__dict__)
-            setattr(package, name, module)
-            loaded[name] = module
+        loaded = {
+            name: importlib.import_module(f"{package_name}.{name}") for name in EXERCISE_MODULES
+        }
     finally:
         # Relative imports need the package only while the modules execute.
+        sys.meta_path.remove(finder)
         for name in [package_name, *(f"{package_name}.{m}" for m in EXERCISE_MODULES)]:
             sys.modules.pop(name, None)
     return Implementation(source=folder, **loaded)

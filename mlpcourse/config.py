@@ -4,7 +4,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from mlpcourse.chapters import CHAPTERS, Chapter
+
+ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("git", "nbgrader")
 
 
@@ -15,11 +17,13 @@ class CourseConfig:
     #: Whether the chapters beyond the lecture (07, automatic differentiation) count in the grade.
     beyond_the_lecture: bool = True
 
+    def graded_chapters(self) -> list[Chapter]:
+        """The chapters whose checks make the grade, in order."""
+        return [c for c in CHAPTERS if self.beyond_the_lecture or not c.beyond_the_lecture]
+
     def graded_modules(self) -> list[str]:
         """The exercise modules whose checks make the grade, in chapter order."""
-        from mlpcourse.grader.checks import BEYOND_THE_LECTURE, CHAPTERS
-
-        return [m for m in CHAPTERS if self.beyond_the_lecture or m not in BEYOND_THE_LECTURE]
+        return [c.module for c in self.graded_chapters()]
 
     def how_to_submit(self) -> str:
         """One sentence for students: how to hand in, as the teacher chose."""
