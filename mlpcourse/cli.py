@@ -33,18 +33,14 @@ from mlpcourse.course.release import write_stubs
 from mlpcourse.course.sections import section_for
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
 from mlpcourse.grader import class_run
+from mlpcourse.grader.bubblewrap import check_sandbox
 from mlpcourse.grader.cases import PUBLISHED, Cases, SecretError, course_cases
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import DEFAULT, Limits
-from mlpcourse.grader.sandbox import (
-    Isolation,
-    SandboxUnavailable,
-    check_isolation,
-    check_sandbox,
-    choose_isolation,
-)
+from mlpcourse.grader.sandbox import Isolation, check_isolation, choose_isolation
+from mlpcourse.grader.support import SandboxUnavailable
 from mlpcourse.grader.wording import count
 from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 

@@ -17,10 +17,11 @@ import signal
 from pathlib import Path
 
 from mlpcourse.grader import reference
+from mlpcourse.grader.bubblewrap import check_sandbox
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.grading import grade
 from mlpcourse.grader.limits import DEFAULT
-from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
+from mlpcourse.grader.support import SandboxUnavailable
 from mlpcourse.grader.wording import count
 from mlpcourse.implementation import PACKAGE_DIR, Implementation, load
 

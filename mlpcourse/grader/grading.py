@@ -31,7 +31,8 @@ from mlpcourse.grader.diagnosis import diagnose
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import DEFAULT, Limits
 from mlpcourse.grader.remote import GraderPeer, RemoteImplementation
-from mlpcourse.grader.sandbox import Isolation, Runner, check_isolation, copy_submission
+from mlpcourse.grader.sandbox import Isolation, Runner, check_isolation
+from mlpcourse.grader.support import copy_submission
 from mlpcourse.runner.protocol import OverBudget, PeerGone, ProtocolError, RemoteError, Timeout
 
 #: Characters of a report message at most (student text goes into messages).

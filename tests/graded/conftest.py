@@ -11,9 +11,10 @@ grade draws hidden ones from the course secret.
 import pytest
 
 from mlpcourse.grader import reference
+from mlpcourse.grader.bubblewrap import check_sandbox
 from mlpcourse.grader.cases import PUBLISHED
 from mlpcourse.grader.grading import grade
-from mlpcourse.grader.sandbox import SandboxUnavailable, check_sandbox
+from mlpcourse.grader.support import SandboxUnavailable
 from mlpcourse.implementation import resolve
 
 

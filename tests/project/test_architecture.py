@@ -156,7 +156,7 @@ def test_the_lint_exceptions_of_the_generated_stubs_name_every_exercise_module()
 
 
 def test_the_runner_gets_the_chapter_registry_and_nothing_of_the_grader():
-    from mlpcourse.grader.sandbox import SUPPORT
+    from mlpcourse.grader.support import SUPPORT
 
     assert "chapters.py" in SUPPORT
     assert not [name for name in SUPPORT if name in ("grader", "course", "implementation.py")]

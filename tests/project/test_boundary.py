@@ -3,7 +3,7 @@
 import ast
 from pathlib import Path
 
-from mlpcourse.grader.sandbox import SUPPORT, support_library
+from mlpcourse.grader.support import SUPPORT, support_library
 from mlpcourse.implementation import PACKAGE_DIR
 
 

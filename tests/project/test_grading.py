@@ -428,9 +428,6 @@ def test_a_teacher_can_leave_the_chapters_beyond_the_lecture_out_of_the_grade(
     monkeypatch.setattr(config, "load", lambda root=None: config.CourseConfig())
     everything = grade(REFERENCE_DIR.parent, LIMITS, modules=None, only=None)
     assert everything["max_score"] == sum(c.points for c in CHECKS) > lecture
-    monkeypatch.setattr(
-        config, "load", lambda root=None: config.CourseConfig(beyond_the_lecture=False)
-    )
     assert "07-autodiff" in classes.row("ann", everything)
     summary = class_summary.summarize({"ann": everything})
     assert "07-autodiff" in [c.chapter for c in summary.chapters]

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from mlpcourse.chapters import EXERCISE_MODULES
-from mlpcourse.grader import sandbox
+from mlpcourse.grader import runner_user
 from mlpcourse.grader.cases import course_cases, course_secret
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
@@ -378,14 +378,14 @@ def test_a_probe_as_the_runner_user_waits_for_the_runner_of_a_classmate():
     (A class run's second worker lost a whole grade so: its probe, killed, said Python could
     not run as the user.)
     """
-    user = sandbox.RunnerUser.named("nobody")
-    held = sandbox._lock_user(user)  # as a classmate's runner holds it
+    user = runner_user.RunnerUser.named("nobody")
+    held = runner_user.lock_user(user)  # as a classmate's runner holds it
     probed = threading.Event()
 
     def probe() -> None:
         try:
-            sandbox._readable_as(user, [Path("/")])
-        except sandbox.SandboxUnavailable:
+            runner_user.readable_as(user, [Path("/")])
+        except runner_user.SandboxUnavailable:
             pass  # whether Python runs as nobody here is not the point
         finally:
             probed.set()

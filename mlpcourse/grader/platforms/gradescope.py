@@ -16,7 +16,7 @@ from pathlib import Path
 from mlpcourse.grader.cases import SecretError
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.platforms.results import grade_upload, test_name, write_json
-from mlpcourse.grader.sandbox import SandboxUnavailable
+from mlpcourse.grader.support import SandboxUnavailable
 
 #: The unprivileged user ``setup.sh`` creates, for containers where bubblewrap cannot start.
 RUNNER_USER = "mlprunner"

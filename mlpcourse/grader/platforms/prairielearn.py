@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.platforms.results import grade_upload, test_name, write_json
-from mlpcourse.grader.sandbox import SandboxUnavailable
+from mlpcourse.grader.support import SandboxUnavailable
 
 #: PrairieLearn refuses results over 1 MB; messages are cut well before.
 MAX_BYTES = 1_000_000
