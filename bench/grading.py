@@ -3,7 +3,7 @@
     .venv/bin/python bench/grading.py [--class-size 20] [--repeat 3]
 
 Prints wall times (median of the repeats) and the machine. Not a test: the
-figures go in the README.
+figures go in bench/README.md.
 """
 
 import argparse

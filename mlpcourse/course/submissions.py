@@ -5,7 +5,8 @@
 - :func:`collect` gathers a class's checkouts into nbgrader's
   ``grading/submitted/<student>/<chapter>/`` layout: the chapter's notebook
   and the student's exercise modules in ``mlpcourse/`` beside it.
-- :func:`student_edition` writes the course as students receive it.
+- :func:`student_edition` writes the course as students receive it, with
+  the README of :func:`student_readme`.
 """
 
 import os
@@ -19,7 +20,11 @@ from mlpcourse import config
 from mlpcourse.chapters import CHAPTERS, EXERCISE_MODULES
 from mlpcourse.grader.files import Refused, read_handed_in
 
-#: What the student edition leaves out: answers, and what is built from them.
+#: The template of the student edition's README, in the course folder: every hand-in
+#: method's part, marked for :func:`for_students`.
+STUDENT_README = Path("mlpcourse/course/student-readme.md")
+
+#: What the student edition leaves out: answers, what is built from them, the instructors' files.
 INSTRUCTOR_ONLY = (
     "solutions",
     "grading",
@@ -32,6 +37,7 @@ INSTRUCTOR_ONLY = (
     "_config.yml",
     "_toc.yml",
     ".ci",
+    STUDENT_README.as_posix(),
 )
 
 
@@ -96,8 +102,8 @@ def tracked_files(root: Path) -> list[Path]:
 def student_edition(root: Path, target: Path) -> list[Path]:
     """Copy the course without the instructor's files into ``target``; returns the files.
 
-    ``README.md`` and ``Makefile`` are written for students
-    (:func:`for_students`): the instructors' parts are left out.
+    ``README.md`` is :func:`student_readme` (the instructors' README is not
+    copied), and ``Makefile`` keeps the parts for students (:func:`for_students`).
     """
     written = []
     method = config.load(root).submission
@@ -108,7 +114,9 @@ def student_edition(root: Path, target: Path) -> list[Path]:
             continue
         destination = target / path
         destination.parent.mkdir(parents=True, exist_ok=True)
-        if path.as_posix() in ("README.md", "Makefile"):
+        if path.as_posix() == "README.md":
+            destination.write_text(student_readme(root, method), encoding="utf-8")
+        elif path.as_posix() == "Makefile":
             text = (root / path).read_text(encoding="utf-8")
             destination.write_text(for_students(text, method, path.name), encoding="utf-8")
         else:
@@ -117,11 +125,16 @@ def student_edition(root: Path, target: Path) -> list[Path]:
     return written
 
 
+def student_readme(root: Path, method: str) -> str:
+    """The student edition's README for a class that hands in by ``method`` (``course.toml``)."""
+    return for_students((root / STUDENT_README).read_text(encoding="utf-8"), method)
+
+
 _MARK = {"README.md": re.compile(r"^<!-- for: (.+) -->$"), "Makefile": re.compile(r"^# for: (.+)$")}
 
 
 def for_students(text: str, method: str, name: str = "README.md") -> str:
-    """The parts of a README or Makefile meant for students.
+    """The parts of a README template or Makefile meant for students.
 
     A line ``<!-- for: instructors -->`` (``# for: instructors`` in a
     Makefile) starts a part for instructors only, ``<!-- for: everyone -->``

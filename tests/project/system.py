@@ -6,8 +6,9 @@ by ``.ci/run``, which installs all of it) it fails instead, so that CI never
 passes by skipping.
 
 The commands the documentation gives for a route are the ones the tests run:
-a fenced ``bash`` block right after a line ``<!-- tested: NAME -->``, in
-README.md or a page under docs/, wherever it lives.
+a fenced ``bash`` block right after a line ``<!-- tested: NAME -->``, wherever
+it lives: README.md, a page of the book (the instructors' guide is
+book/instructors/), the student edition's README template, or a page under docs/.
 """
 
 import os
@@ -15,6 +16,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from mlpcourse.course.submissions import STUDENT_README
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("MLPCOURSE_REQUIRE_SYSTEM") == "1"
@@ -32,7 +35,9 @@ _BLOCK = re.compile(r"^<!-- tested: ([\w -]+) -->\n```bash\n(.*?)^```$", re.M | 
 
 def documented(name: str) -> str:
     """The bash block of the documentation marked ``<!-- tested: name -->`` (exactly one)."""
-    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    book = [page for page in (ROOT / "book").rglob("*.md") if "_static" not in page.parts]
+    pages = [ROOT / "README.md", ROOT / STUDENT_README, *sorted(book)]
+    pages += sorted((ROOT / "docs").rglob("*.md"))
     found = [
         (page, match.group(2))
         for page in pages

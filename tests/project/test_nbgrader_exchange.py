@@ -1,9 +1,10 @@
-"""A chapter through nbgrader's exchange, as on a shared JupyterHub, with the README's commands.
+"""A chapter through nbgrader's exchange, as on a shared JupyterHub, with the documented commands.
 
-The hub is this machine: an exchange folder made as the README tells the hub's
-admin (mode 1777, named in a global nbgrader config), an instructor (root) in
-a course folder, and three students, each a Unix account of their own with a
-home and a copy of the course, running the README's commands as themselves
+The hub is this machine: an exchange folder made as book/instructors/nbgrader.md
+tells the hub's admin (mode 1777, named in a global nbgrader config), an
+instructor (root) in a course folder running that page's commands, and three
+students, each a Unix account of their own with a home and a copy of the
+course, running the commands of the student edition's README as themselves
 (through bubblewrap only so that they can reach this test's Python when it
 sits in a folder only root can open). The instructor releases chapter 02;
 every student fetches it; ada writes the reference, bob plants a mistake, cy
@@ -40,7 +41,7 @@ from nbgrader.api import Gradebook
 
 from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.course.exchange import foreign_entries
-from mlpcourse.course.submissions import for_students, release_notebooks
+from mlpcourse.course.submissions import for_students, release_notebooks, student_readme
 from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
 from .mutants.bugs import BUGS
@@ -179,7 +180,7 @@ def hub():
     base.chmod(0o755)
     exchange = base / "exchange"
     exchange.mkdir()
-    exchange.chmod(0o1777)  # as the README tells the hub's admin
+    exchange.chmod(0o1777)  # as the instructors' guide tells the hub's admin
     config = base / "etc" / "jupyter"
     config.mkdir(parents=True)
     (config / "nbgrader_config.py").write_text(
@@ -346,7 +347,7 @@ def test_collect_refuses_a_submission_with_a_file_of_someone_else(tmp_path):
 
 
 def test_students_of_an_nbgrader_class_read_the_tested_commands():
-    readme = for_students((ROOT / "README.md").read_text(), "nbgrader")
+    readme = student_readme(ROOT, "nbgrader")
     assert "<!--" not in readme
     for step in ("fetch", "submit", "feedback"):
         assert f"```bash\n{documented(f'nbgrader student {step}')}```" in readme

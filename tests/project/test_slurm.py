@@ -1,12 +1,12 @@
-"""A class graded on a real Slurm cluster, by the recipe the README gives.
+"""A class graded on a real Slurm cluster, by the recipe of the instructors' guide.
 
 The test starts a one-node cluster on this machine (munged with a key of its
 own, slurmctld and slurmd, from a slurm.conf it writes in a temporary folder)
-and runs the README's commands as they are written: the job array of
+and runs the commands of book/instructors/at-scale.md as they are written: the job array of
 ``docs/recipes/slurm-grade.sbatch`` (one shard per task), then the merge and
 report job of ``docs/recipes/slurm-merge.sbatch``. One task is cancelled
 before it runs: its student is listed as missing (the merge job fails and says
-who) until the README's resubmission of that shard, after which the merged CSV
+who) until the documented resubmission of that shard, after which the merged CSV
 and reports equal a single ``grade --all`` of the same class.
 
 Needs root and the Debian packages slurm-wlm and munge (``.ci/run`` installs
@@ -36,7 +36,7 @@ from .mutants.submissions import planted, stub, write_submission
 from .system import ROOT, documented, unavailable
 
 SHARDS = 10  # the recipe's --array=1-10
-CANCELLED = 3  # the task cancelled on purpose: the README's resubmission names it
+CANCELLED = 3  # the task cancelled on purpose: the documented resubmission names it
 CLASS = {
     "ann": [],  # the reference: every point
     "hana": [planted(next(b for b in BUGS if b.description == "z(1 − z)"))],  # shard 3
@@ -228,10 +228,10 @@ def by_name(jobs: list[dict], name: str) -> list[dict]:
     return [job for job in jobs if job.get("JobName") == name]
 
 
-def test_a_class_graded_by_the_readme_slurm_recipe(cluster, tmp_path):
+def test_a_class_graded_by_the_documented_slurm_recipe(cluster, tmp_path):
     assert {shard_of(name, SHARDS) == CANCELLED for name in CLASS} == {True, False}
     assert f"--array={CANCELLED} " in documented("slurm resubmit")
-    # The course folder as the README has it: .venv/, the recipes, the class in class/.
+    # The course folder as the recipe has it: .venv/, the recipes, the class in class/.
     course = tmp_path / "course"
     course.mkdir()
     (course / ".venv").symlink_to(sys.prefix)
@@ -258,7 +258,7 @@ def test_a_class_graded_by_the_readme_slurm_recipe(cluster, tmp_path):
 
 def run_the_recipe(cluster: Cluster, course: Path, tmp_path: Path, whole) -> None:
     submit, resubmit = documented("slurm submit"), documented("slurm resubmit")
-    # The partition held while the README's commands submit, so that one task is
+    # The partition held while the documented commands submit, so that one task is
     # cancelled before it starts.
     cluster.run("scontrol", "update", "PartitionName=grade", "State=DOWN")
     bash(submit, course, cluster.env)
@@ -300,7 +300,7 @@ def run_the_recipe(cluster: Cluster, course: Path, tmp_path: Path, whole) -> Non
             assert row == rows_of(tmp_path / "whole.csv")[name]
     assert NO_REPORT in (course / "report.html").read_text()
 
-    # The README's resubmission of the cancelled shard completes the class.
+    # The documented resubmission of the cancelled shard completes the class.
     bash(resubmit, course, cluster.env)
     cluster.wait()
     jobs = cluster.jobs()
