@@ -8,6 +8,8 @@ mlpcourse merge J1 J2 … --csv F        join the shards' JSON folders into one 
 mlpcourse report JSON_DIR --html F     the class report: scores, pass rates, diagnoses
 mlpcourse release                      instructors: regenerate the exercise modules
 mlpcourse export PLATFORM TARGET       gradescope, prairielearn or github-classroom
+mlpcourse collect CLASS_DIR            nbgrader: the class's checkouts into grading/submitted/
+mlpcourse student-edition TARGET       the course as students receive it
 
 Grading runs student code under bubblewrap (apt-get install bubblewrap);
 --no-sandbox runs it unconfined, for code you trust only.
@@ -19,18 +21,13 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
 
 from mlpcourse import chapters
-from mlpcourse import config as course_config
 from mlpcourse.chapters import BY_MODULE, CHAPTERS
-from mlpcourse.course import classes
-from mlpcourse.course.class_commands import add_class_commands
+from mlpcourse.course import class_commands, classes
 from mlpcourse.course.platforms import command as platforms
 from mlpcourse.course.release import write_stubs
-from mlpcourse.course.sections import section_for
 from mlpcourse.course.submissions import collect, release_notebooks, student_edition
 from mlpcourse.grader import class_run
 from mlpcourse.grader.bubblewrap import check_sandbox
@@ -43,91 +40,9 @@ from mlpcourse.grader.sandbox import Isolation, check_isolation, choose_isolatio
 from mlpcourse.grader.support import SandboxUnavailable
 from mlpcourse.grader.wording import count
 from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
+from mlpcourse.scoreboard import class_table, next_step, print_report, shown
 
 ROOT = PACKAGE_DIR.parent
-
-
-def shown(text: object) -> str:
-    """Any text for the console: :func:`~mlpcourse.grader.inert.inert`, then Rich markup escaped."""
-    return escape(inert(text))
-
-
-def scoreboard(report: dict, title: str) -> Table:
-    """A table of the report: one row per check, ✓, ✗ or ⋯ (waiting), and points."""
-    table = Table(title=shown(title), show_lines=False)
-    for column in ("", "chapter", "function", "points"):
-        table.add_column(column)
-    for test in report["tests"]:
-        table.add_row(
-            _mark(test),
-            shown(test["chapter"]),
-            shown(_function(test)),
-            f"{test['points']:g}/{test['max_points']:g}",
-        )
-    table.caption = f"score {report['score']:g} / {report['max_score']:g}"
-    return table
-
-
-def _mark(test: dict) -> str:
-    if test["passed"]:
-        return "[green]✓[/]"
-    return "[yellow]⋯[/]" if test.get("waiting_on") else "[red]✗[/]"
-
-
-def _function(test: dict) -> str:
-    return ", ".join(f.removeprefix("mlpcourse.") for f in test["functions"])
-
-
-def print_report(console: Console, report: dict, title: str) -> None:
-    """The scoreboard, then one paragraph per function that is not right yet."""
-    console.print(scoreboard(report, title))
-    for test in report["tests"]:
-        if not test["passed"]:
-            console.print(
-                f"{_mark(test)} [bold]{shown(_function(test))}[/]: {shown(test['message'])}",
-                soft_wrap=True,
-            )
-
-
-def next_step(report: dict, everything: bool) -> str:
-    """What a student should do next: the first function to write or fix, or how to hand in."""
-    failed = [t for t in report["tests"] if not t["passed"]]
-    if not failed:
-        if everything:
-            how = course_config.load().how_to_submit()
-            return f"All {report['max_score']:g} points: well done. To hand in your work, {how}."
-        later = [c.name for c in CHAPTERS if c.name not in {t["chapter"] for t in report["tests"]}]
-        after = [c for c in later if c > max(t["chapter"] for t in report["tests"])]
-        then = f" Next: chapter {after[0]} (`mlpcourse check {after[0][:2]}`)." if after else ""
-        return f"These chapters are complete.{then}"
-    culprit = next((t for t in failed if not t.get("waiting_on")), failed[0])
-    module, _, function = culprit["functions"][0].removeprefix("mlpcourse.").partition(".")
-    chapter, check_id, diagnosis = culprit["chapter"], culprit["id"], culprit.get("diagnosis")
-    if culprit.get("waiting_on"):  # every failure here waits on a function of another chapter
-        module, _, function = culprit["waiting_on"][0].partition(".")
-        chapter, check_id = BY_MODULE[module].name, f"{module}::{function.rpartition('.')[2]}"
-        diagnosis = None
-    if culprit["message"].startswith(f"importing mlpcourse/{module}.py failed") or (
-        culprit["message"].endswith(f"fix mlpcourse/{module}.py first")
-    ):
-        return (
-            f"Next: make mlpcourse/{module}.py import again (the error above says where); "
-            f"then run `mlpcourse check {chapter[:2]}`."
-        )
-    unwritten = ("NotImplementedError", "which is not written yet")
-    verb = "write" if any(text in culprit["message"] for text in unwritten) else "fix"
-    notebook = next((ROOT / "exercises" / chapter).glob("*.ipynb"), None)
-    where = f", and its notebook {notebook.relative_to(ROOT)}" if notebook else ""
-    section = section_for(check_id, diagnosis)
-    book = (
-        f"The section “{section.title}” of chapter {section.page}"
-        if section
-        else (f"Chapter {chapter} of the book")
-    )
-    return (
-        f"Next: {verb} {function} in mlpcourse/{module}.py. {book} "
-        f"explains it{where}; then run `mlpcourse check {chapter[:2]}` again."
-    )
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -181,17 +96,6 @@ def grade_class(
             shown(f"JSON reports in {json_dir}" + (f"; CSV in {args.csv}" if args.csv else ""))
         )
     return 0
-
-
-def class_table(rows: list[dict], title: str) -> Table:
-    """The class's scores: one row per student (their folder name is student text)."""
-    table = Table(title=shown(title))
-    columns = [c.name for c in course_config.load().graded_chapters()] + ["total"]
-    for column in ("student", *columns):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(shown(row["student"]), *(f"{row[c]:g}" for c in columns))
-    return table
 
 
 def grade_command(args: argparse.Namespace) -> int:
@@ -322,12 +226,7 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="mlpcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def _add_grade(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("grade", help=grade_command.__doc__)
     p.add_argument("path", type=Path)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -336,34 +235,113 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json-dir", type=Path, help="with --all: folder for one JSON per student")
     p.add_argument("--shard", help="with --all: grade shard i of N (i/N), by name hash")
     p.add_argument("--jobs", type=int, default=0, help="with --all: parallel workers (CPUs)")
-    platforms.add_grade_options(p)
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "github-classroom"),
+        default="text",
+        help="json: as --json; github-classroom: the runner result, base64 on one line",
+    )
+    p.add_argument(
+        "--runner-user",
+        metavar="NAME",
+        help="if bubblewrap cannot start, run student code as this unprivileged user (as root)",
+    )
     _add_limits(p)
-    p.set_defaults(run=grade_command)
 
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("check", help=check_command.__doc__)
     p.add_argument("chapter", nargs="?", help="e.g. 02-activations, 02 or activations")
     _add_limits(p)
-    p.set_defaults(run=check_command)
 
+
+def _add_release(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("release", help=release.__doc__)
     p.add_argument("--solutions", type=Path, default=REFERENCE_DIR)
     p.add_argument("--package", type=Path, default=PACKAGE_DIR)
     p.add_argument("--modules-only", action="store_true", help="skip the notebooks")
-    p.set_defaults(run=release)
 
+
+def _add_collect(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("collect", help=collect_command.__doc__)
     p.add_argument("class_dir", type=Path, help="one checkout per student, named by student id")
     p.add_argument("--course", type=Path, default=ROOT, help="the course root (nbgrader_config.py)")
-    p.set_defaults(run=collect_command)
 
+
+def _add_student_edition(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("student-edition", help=student_edition_command.__doc__)
     p.add_argument("target", type=Path)
-    p.set_defaults(run=student_edition_command)
 
-    platforms.add_export(commands)
-    add_class_commands(commands)
 
-    args = parser.parse_args(argv)
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("export", help=platforms.export_command.__doc__)
+    p.add_argument("platform", choices=platforms.PLATFORMS)
+    p.add_argument("target", type=Path, help="gradescope: OUT.zip; the others: a folder")
+    p.add_argument(
+        "--image",
+        default=platforms.prairielearn.DEFAULT_IMAGE,
+        help="prairielearn: the grading image (Python 3.11+, numpy, rich; bubblewrap ideally)",
+    )
+    p.add_argument("--timeout", type=int, default=120, help="prairielearn: seconds (at most 600)")
+    p.add_argument(
+        "--install",
+        default=platforms.github_classroom.DEFAULT_INSTALL,
+        help="github-classroom: what the workflow pip-installs the course from",
+    )
+
+
+def _add_merge(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("merge", help=class_commands.merge_command.__doc__)
+    p.add_argument("json_dirs", type=Path, nargs="+", help="the shards' JSON folders")
+    p.add_argument("--csv", type=Path, help="write one row per student (as grade --all --csv)")
+    p.add_argument("--json-dir", type=Path, help="folder for the merged JSON reports")
+    p.add_argument(
+        "--class", dest="class_dir", type=Path, help="the class folder: report missing students"
+    )
+
+
+def _add_report(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("report", help=class_commands.report_command.__doc__)
+    p.add_argument("json_dir", type=Path, help="a folder of JSON reports (grade --all, merge)")
+    p.add_argument("--html", type=Path, help="write the self-contained HTML page here")
+    p.add_argument("--md", type=Path, help="write the Markdown version here")
+    p.add_argument("--title", default="Class report")
+    p.add_argument(
+        "--book-url",
+        default="",
+        help="where the book's pages are, e.g. https://example.org/course/book/ (links are "
+        "relative to the report otherwise)",
+    )
+
+
+#: Every command: its name, what runs it, and what adds its arguments.
+COMMANDS = {
+    "grade": (grade_command, _add_grade),
+    "check": (check_command, _add_check),
+    "release": (release, _add_release),
+    "collect": (collect_command, _add_collect),
+    "student-edition": (student_edition_command, _add_student_edition),
+    "export": (platforms.export_command, _add_export),
+    "merge": (class_commands.merge_command, _add_merge),
+    "report": (class_commands.report_command, _add_report),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``mlpcourse`` command line, from :data:`COMMANDS`."""
+    top = argparse.ArgumentParser(
+        prog="mlpcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = top.add_subparsers(dest="command", required=True)
+    for name, (run, add) in COMMANDS.items():
+        add(commands)
+        commands.choices[name].set_defaults(run=run)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``mlpcourse`` with ``argv`` (default: the process's arguments)."""
+    args = parser().parse_args(argv)
     return args.run(args)
 
 

@@ -12,7 +12,6 @@ stderr: nobody is silently dropped.
 
 import argparse
 import sys
-from pathlib import Path
 
 from mlpcourse.course import classes
 from mlpcourse.course.report import write_report
@@ -81,28 +80,3 @@ def report_command(args: argparse.Namespace) -> int:
     written = " and ".join(str(p) for p in (args.html, args.md) if p is not None)
     print(f"{len(summary.students)} students reported in {written}", file=sys.stderr)
     return 0
-
-
-def add_class_commands(commands: argparse._SubParsersAction) -> None:
-    """Register ``merge`` and ``report`` on the ``mlpcourse`` command."""
-    p = commands.add_parser("merge", help=merge_command.__doc__)
-    p.add_argument("json_dirs", type=Path, nargs="+", help="the shards' JSON folders")
-    p.add_argument("--csv", type=Path, help="write one row per student (as grade --all --csv)")
-    p.add_argument("--json-dir", type=Path, help="folder for the merged JSON reports")
-    p.add_argument(
-        "--class", dest="class_dir", type=Path, help="the class folder: report missing students"
-    )
-    p.set_defaults(run=merge_command)
-
-    p = commands.add_parser("report", help=report_command.__doc__)
-    p.add_argument("json_dir", type=Path, help="a folder of JSON reports (grade --all, merge)")
-    p.add_argument("--html", type=Path, help="write the self-contained HTML page here")
-    p.add_argument("--md", type=Path, help="write the Markdown version here")
-    p.add_argument("--title", default="Class report")
-    p.add_argument(
-        "--book-url",
-        default="",
-        help="where the book's pages are, e.g. https://example.org/course/book/ (links are "
-        "relative to the report otherwise)",
-    )
-    p.set_defaults(run=report_command)

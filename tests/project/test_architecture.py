@@ -160,3 +160,17 @@ def test_the_runner_gets_the_chapter_registry_and_nothing_of_the_grader():
 
     assert "chapters.py" in SUPPORT
     assert not [name for name in SUPPORT if name in ("grader", "course", "implementation.py")]
+
+
+def test_the_command_line_registers_every_command_in_one_place():
+    from mlpcourse import cli
+
+    registering = sorted(
+        str(path.relative_to(ROOT))
+        for path in PACKAGE_DIR.rglob("*.py")
+        if "add_parser(" in path.read_text()
+    )
+    assert registering == ["mlpcourse/cli.py"]
+    commands = cli.parser()._subparsers._group_actions[0].choices
+    assert list(commands) == list(cli.COMMANDS)
+    assert all(f"mlpcourse {name}" in cli.__doc__ for name in cli.COMMANDS), cli.__doc__

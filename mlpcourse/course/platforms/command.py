@@ -3,7 +3,6 @@
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from mlpcourse.course.platforms import github_classroom, gradescope, prairielearn
 from mlpcourse.grader.platforms import github_classroom as github_result
@@ -27,40 +26,6 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"mlpcourse export {args.platform}: {error}", file=sys.stderr)
         return 2
     return 0
-
-
-def add_export(commands: argparse._SubParsersAction) -> None:
-    """Add the ``export`` command to the CLI's sub-commands."""
-    p = commands.add_parser("export", help=export_command.__doc__)
-    p.add_argument("platform", choices=PLATFORMS)
-    p.add_argument("target", type=Path, help="gradescope: OUT.zip; the others: a folder")
-    p.add_argument(
-        "--image",
-        default=prairielearn.DEFAULT_IMAGE,
-        help="prairielearn: the grading image (Python 3.11+, numpy, rich; bubblewrap ideally)",
-    )
-    p.add_argument("--timeout", type=int, default=120, help="prairielearn: seconds (at most 600)")
-    p.add_argument(
-        "--install",
-        default=github_classroom.DEFAULT_INSTALL,
-        help="github-classroom: what the workflow pip-installs the course from",
-    )
-    p.set_defaults(run=export_command)
-
-
-def add_grade_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--format`` and ``--runner-user`` to ``mlpcourse grade``."""
-    parser.add_argument(
-        "--format",
-        choices=("text", "json", "github-classroom"),
-        default="text",
-        help="json: as --json; github-classroom: the runner result, base64 on one line",
-    )
-    parser.add_argument(
-        "--runner-user",
-        metavar="NAME",
-        help="if bubblewrap cannot start, run student code as this unprivileged user (as root)",
-    )
 
 
 def print_formatted(report: dict, form: str) -> bool:
