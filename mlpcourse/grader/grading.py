@@ -12,6 +12,7 @@ check may not reach is replaced by a fresh one, so nothing the reference
 answered can be kept for later (σ kept for ``tanh = 2σ(2z) − 1``, say).
 """
 
+import functools
 import math
 import os
 import shutil
@@ -59,6 +60,8 @@ def exercise_folder(path: Path) -> Path:
     return path / "mlpcourse" if (path / "mlpcourse").is_dir() else path
 
 
+#: What a report adds where the runner's answers cannot be trusted.
+IGNORED = "nothing it said counts"
 #: What a report says of a function that calls itself without end.
 ENDLESS_RECURSION = (
     "the function calls itself without end. A graded function always runs your own code, "
@@ -160,6 +163,35 @@ class ChapterGrader:
         return passed, message
 
     def _run(self, check: Check) -> tuple[bool, str]:
+        """One check in the runner: (passed, message), whatever the student's code does."""
+        allowed, traced, limit = self._prepare(check)
+        try:
+            failure = self._load(check, allowed, traced, limit)
+            if failure is not None:
+                return False, failure
+            check.run(RemoteImplementation(self.peer), self.cases)
+            return True, ""
+        except AssertionError as error:
+            self._record_calls(check, traced)
+            return False, str(error) or "assertion failed"
+        except RemoteError as error:
+            return False, self._raised(check, traced, error)
+        except (Timeout, OverBudget, PeerGone, ProtocolError, RecursionError) as error:
+            return False, self._broken(error)
+        except Exception as error:  # noqa: BLE001 - what came back made the check itself fail
+            return False, f"{type(error).__name__}: {error}"
+        finally:
+            if self.peer is not None:
+                self.peer.deadline = None
+                if self.peer.broken:
+                    self.stop()
+
+    def _prepare(self, check: Check) -> tuple[set[str], list[str], float]:
+        """A runner fit for ``check``, its deadline set: (collaborators served, traced, seconds).
+
+        The check ends at the earliest of its own limit, its chapter's and the
+        submission's; :attr:`bound` names the one that applies.
+        """
         graded = f"{check.module}.{check.functions[0]}"
         if self.use_reference:
             allowed, traced = reference.collaborators(graded), []
@@ -169,85 +201,70 @@ class ChapterGrader:
         if self.runner is None or not self.exposed <= allowed:
             self._start()  # what the reference answered before must not serve this check
         self.exposed |= allowed
-        peer = self.peer
-        peer.reset(allowed, self.limits)
+        self.peer.reset(allowed, self.limits)
         if not self.use_reference:
-            peer.resolve = reference.LATER_CHAPTERS.__getitem__
+            self.peer.resolve = reference.LATER_CHAPTERS.__getitem__
         end, self.bound = min(
             (time.monotonic() + self.limits.check_timeout, f"{self.limits.check_timeout:g} s"),
             (self.chapter_end, f"the chapter's {self.limits.timeout:g} s"),
             (self.student_end, f"the {self.limits.student_timeout:g} s for the whole submission"),
         )
-        limit = max(end - time.monotonic(), 0.0)
         # The runner interrupts the student's code at the limit and says where it was; the
         # grader waits a little longer for that answer (on a busy machine too), then kills it.
-        peer.check_end, peer.deadline = end, end + REPORT_GRACE
+        self.peer.check_end, self.peer.deadline = end, end + REPORT_GRACE
+        return allowed, traced, max(end - time.monotonic(), 0.0)
+
+    def _load(self, check: Check, allowed: set[str], traced: list[str], limit: float) -> str | None:
+        """Import the student's module in the runner; None, or why it failed (the message)."""
+        importing = f"importing mlpcourse/{check.module}.py failed"
         try:
-            importing = f"importing mlpcourse/{check.module}.py failed"
-            try:
-                peer.request(
-                    "load",
-                    module=check.module,
-                    proxies=sorted(allowed),
-                    traced=traced,
-                    seconds=limit,  # the runner names the culprit
-                )
-            except RemoteError as error:
-                if error.kind == "OutOfTime":
-                    peer.broken = True
-                return False, f"{importing}: {describe(error, self.bound)}"
-            except Timeout:
-                self.stop()
-                return False, f"{importing}: it did not finish within {self.bound}"
-            except PeerGone:
-                cause = self.runner.exit_cause()
-                self.stop()
-                return False, f"{importing}: {cause}"
-            check.run(RemoteImplementation(peer), self.cases)
-            return True, ""
-        except AssertionError as error:
-            self._record_calls(check, traced)
-            return False, str(error) or "assertion failed"
+            self.peer.request(
+                "load",
+                module=check.module,
+                proxies=sorted(allowed),
+                traced=traced,
+                seconds=limit,  # the runner names the culprit
+            )
         except RemoteError as error:
             if error.kind == "OutOfTime":
-                peer.broken = True  # the runner was interrupted mid-call: start afresh
-                self._record_stall(check, traced, error)
-                if not error.frames:  # interrupted on its way out (of a MemoryError, say)
-                    return False, f"{peer.culprit()} did not finish within {self.bound}"
-            else:
-                self._record_calls(check, traced)
-            return False, describe(error, self.bound)
+                self.peer.broken = True
+            return f"{importing}: {describe(error, self.bound)}"
         except Timeout:
-            culprit = peer.culprit()
             self.stop()
-            return False, (
-                f"{culprit} did not finish within {self.bound} (an endless loop, or far too slow?)"
-            )
-        except OverBudget as error:
-            culprit = peer.culprit()
-            self.stop()
-            return False, (
-                f"{culprit} asked too much of the grader in one check ({error}): "
-                "nothing it said counts"
-            )
+            return f"{importing}: it did not finish within {self.bound}"
         except PeerGone:
             cause = self.runner.exit_cause()
-            culprit = peer.culprit()
             self.stop()
-            return False, f"{cause}, while running {culprit}"
-        except ProtocolError as error:
-            self.stop()
-            return False, f"the runner broke the grading protocol ({error}): nothing it said counts"
-        except RecursionError:
-            self.stop()
-            return False, "calls between your code and the grader nested too deeply"
-        except Exception as error:  # noqa: BLE001 - what came back made the check itself fail
-            return False, f"{type(error).__name__}: {error}"
-        finally:
-            if self.peer is not None:
-                self.peer.deadline = None
-                if self.peer.broken:
-                    self.stop()
+            return f"{importing}: {cause}"
+        return None
+
+    def _raised(self, check: Check, traced: list[str], error: RemoteError) -> str:
+        """The message for an exception of the student's code, as the runner reported it."""
+        if error.kind != "OutOfTime":
+            self._record_calls(check, traced)
+            return describe(error, self.bound)
+        self.peer.broken = True  # the runner was interrupted mid-call: start afresh
+        self._record_stall(check, traced, error)
+        if not error.frames:  # interrupted on its way out (of a MemoryError, say)
+            return f"{self.peer.culprit()} did not finish within {self.bound}"
+        return describe(error, self.bound)
+
+    def _broken(self, error: BaseException) -> str:
+        """The message when the runner stalled, overspent, died or broke the protocol."""
+        culprit = self.peer.culprit()
+        cause = self.runner.exit_cause() if isinstance(error, PeerGone) else ""
+        self.stop()
+        if isinstance(error, Timeout):
+            return (
+                f"{culprit} did not finish within {self.bound} (an endless loop, or far too slow?)"
+            )
+        if isinstance(error, OverBudget):
+            return f"{culprit} asked too much of the grader in one check ({error}): " + IGNORED
+        if isinstance(error, PeerGone):
+            return f"{cause}, while running {culprit}"
+        if isinstance(error, ProtocolError):
+            return f"the runner broke the grading protocol ({error}): " + IGNORED
+        return "calls between your code and the grader nested too deeply"
 
     def _record_stall(self, check: Check, traced: list[str], error: RemoteError) -> None:
         """Which collaborators time ran out in (a student's own check), from the runner's frames.
@@ -336,25 +353,21 @@ def grade(
 ) -> dict:
     """The report of the contract: score, max_score and one entry per check.
 
-    Each entry also has ``diagnosis`` (:func:`~mlpcourse.grader.diagnosis.diagnose`):
-    the short name of the mistake its message names, a label such as ``timed
-    out`` for other failures, ``None`` when it passed.
+    Each entry also has ``diagnosis`` (:func:`~mlpcourse.grader.diagnosis.diagnose`): the
+    mistake its message names, a label (``timed out``) for other failures, or ``None``.
 
-    ``use_reference``: compute collaborators with the reference (default: when
-    it is installed). ``modules``: grade only these exercise modules.
-    ``jobs``: chapters graded at once (default: one per CPU). ``sandbox``:
-    run the student's code under bubblewrap (refused if it cannot start), or
-    as a :class:`~mlpcourse.grader.sandbox.RunnerUser`.
-    ``only``: grade only these check ids (the others are reported not graded).
-    ``on_chapter``: called with each module and its ``{check id: (passed, message)}``
-    as its chapter finishes. ``cases``: what the checks draw from (:mod:`.cases`):
-    the published cases (default), or the course's hidden ones, keyed also on
-    the submitted files; the report names them (``variant``, additive to the contract).
+    ``use_reference``: collaborators computed by the reference (default: when it
+    is here). ``modules``: these chapters only (default: course.toml's). ``jobs``:
+    chapters at once (default: CPUs). ``sandbox``: bubblewrap (True), a
+    :class:`~mlpcourse.grader.runner_user.RunnerUser`, or unconfined (False).
+    ``only``: these check ids only. ``on_chapter(module, {check id: (passed,
+    message)})``: as each chapter finishes. ``cases``: published (default) or
+    hidden (:mod:`.cases`, keyed also on the files); the report names them
+    (``variant``).
 
-    Without the reference (a student's own check), the functions a failed one
-    called are graded too, and a function that called one failing its own
-    check is reported as waiting on it (the chain in ``waiting_on``, culprit
-    first), not as a mistake of its own.
+    Without the reference (a student's own check), the functions a failed one called
+    are graded too, and one that called a failing one is reported as waiting on it
+    (``waiting_on``, culprit first), not as a mistake of its own.
     """
     limits = limits or DEFAULT
     if sandbox:
@@ -363,57 +376,76 @@ def grade(
         use_reference = reference.available()
     if modules is None:  # the chapters the teacher grades (course.toml)
         modules = config.load().graded_modules()
-    wanted = [c for c in CHECKS if c.module in modules and (only is None or c.id in only)]
-    graded = {c.id for c in wanted}
-    if not use_reference:  # the collaborators' own verdicts are needed to explain failures
-        for check in wanted:
-            graded |= {CHECK_OF[name] for name in reference.collaborators(_graded_name(check))}
-    folder = exercise_folder(Path(path))
-    student_end = time.monotonic() + limits.student_timeout
-    outcome: dict[str, tuple[bool, str]] = {}
+    graded = _checks_to_run(modules, only, use_reference)
     called: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory(prefix="mlpcourse-submission-") as private:
         submission = Path(private) / "submission"
-        refused = copy_submission(folder, submission)
-        drawn = cases.for_submission(submission)
-        for check in CHECKS:
-            if check.module in refused and check.id in graded:
-                outcome[check.id] = (False, refused[check.module])
-        pending = [
-            m
-            for m in EXERCISE_MODULES
-            if m not in refused and any(c.module == m and c.id in graded for c in CHECKS)
-        ]
-
-        def chapter(module: str) -> tuple[str, dict]:
-            checks = [c.id for c in CHECKS if c.module == module and c.id in graded]
-            found = grade_chapter(
-                submission,
-                module,
-                use_reference,
-                limits,
-                checks,
-                sandbox,
-                called,
-                student_end=student_end,
-                cases=drawn,
-            )
-            return module, found
-
-        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count()) as pool:
-            for future in as_completed([pool.submit(chapter, m) for m in pending]):
-                module, found = future.result()
-                outcome.update(found)
-                if on_chapter is not None and module in modules:
-                    on_chapter(module, found)
+        refused = copy_submission(exercise_folder(Path(path)), submission)
+        outcome = {
+            c.id: (False, refused[c.module])
+            for c in CHECKS
+            if c.module in refused and c.id in graded
+        }
+        grade_one = functools.partial(
+            grade_chapter,
+            submission,
+            use_reference=use_reference,
+            limits=limits,
+            sandbox=sandbox,
+            called=called,
+            student_end=time.monotonic() + limits.student_timeout,
+            cases=cases.for_submission(submission),
+        )
+        pending = [m for m in EXERCISE_MODULES if m not in refused]
+        outcome |= _run_chapters(grade_one, pending, graded, jobs, on_chapter, modules)
         shutil.rmtree(submission, ignore_errors=True)
-    result = report(outcome, modules, only)
+    return _completed(report(outcome, modules, only), outcome, called, cases, use_reference)
+
+
+def _completed(
+    result: dict, outcome: dict, called: dict, cases: Cases, use_reference: bool
+) -> dict:
+    """``result`` with what the contract leaves open: the cases, waits, and diagnoses."""
     result["variant"] = cases.variant
     if not use_reference:
         explain_waiting(result, outcome, called)
-    for test in result["tests"]:  # additive to the contract: what a class can be counted by
+    for test in result["tests"]:  # what a class can be counted by
         test["diagnosis"] = diagnose(test)
     return result
+
+
+def _checks_to_run(modules: list[str], only: list[str] | None, use_reference: bool) -> set[str]:
+    """The ids of the checks to run: those asked for and, for a student's own check, the
+    checks of the functions they call (their verdicts explain the failures)."""
+    wanted = [c for c in CHECKS if c.module in modules and (only is None or c.id in only)]
+    graded = {c.id for c in wanted}
+    if not use_reference:
+        for check in wanted:
+            graded |= {CHECK_OF[name] for name in reference.collaborators(_graded_name(check))}
+    return graded
+
+
+def _run_chapters(
+    grade_one: Callable[..., dict],
+    pending: list[str],
+    graded: set[str],
+    jobs: int,
+    on_chapter: Callable[[str, dict], None] | None,
+    reported: list[str],
+) -> dict[str, tuple[bool, str]]:
+    """The verdicts of the ``graded`` checks of the ``pending`` chapters, ``jobs`` at once.
+
+    ``on_chapter`` hears of each chapter of ``reported`` as it finishes.
+    """
+    todo = {m: [c.id for c in CHECKS if c.module == m and c.id in graded] for m in pending}
+    outcome: dict[str, tuple[bool, str]] = {}
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count()) as pool:
+        futures = {pool.submit(grade_one, m, only=ids): m for m, ids in todo.items() if ids}
+        for future in as_completed(futures):
+            outcome.update(future.result())
+            if on_chapter is not None and futures[future] in reported:
+                on_chapter(futures[future], future.result())
+    return outcome
 
 
 def _graded_name(check: Check) -> str:
