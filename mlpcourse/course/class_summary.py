@@ -134,19 +134,7 @@ def summarize(reports: dict[str, dict]) -> ClassSummary:
             per_chapter[chapter] = per_chapter.get(chapter, True) and passed
             if passed or not label:
                 continue
-            label = str(label)
-            if is_operational(label):
-                if not label.startswith(UNFINISHED):
-                    troubles.append(
-                        Trouble(student, rate.function, label, str(test.get("message", "")))
-                    )
-                continue
-            key = (check, label)
-            if key not in found:
-                found[key] = Diagnosis(
-                    check, rate.function, chapter, label, section_for(check, label)
-                )
-            found[key].students.append(student)
+            _file(found, troubles, student, test, rate, str(label))
         for chapter, complete in per_chapter.items():
             chapters[chapter].students += 1
             chapters[chapter].complete += complete
@@ -168,6 +156,20 @@ def summarize(reports: dict[str, dict]) -> ClassSummary:
         errors=errors,
         variants=sorted({str(r["variant"]) for r in graded.values() if r.get("variant")}),
     )
+
+
+def _file(
+    found: dict, troubles: list[Trouble], student: str, test: dict, rate: FunctionRate, label: str
+) -> None:
+    """A failed test: a mistake among ``found`` (by check and label), or a trouble."""
+    if is_operational(label):
+        if not label.startswith(UNFINISHED):
+            troubles.append(Trouble(student, rate.function, label, str(test.get("message", ""))))
+        return
+    key = (rate.check, label)
+    if key not in found:
+        found[key] = Diagnosis(rate.check, rate.function, rate.chapter, label, section_for(*key))
+    found[key].students.append(student)
 
 
 def counts_by_chapter(summary: ClassSummary) -> dict[str, Counter]:
