@@ -215,11 +215,6 @@ def _class_table(plain: str, garble: Garble, total: float, full: float) -> None:
 
 @pytest.mark.parametrize("attack", GARBLES, ids=list(GARBLES))
 def test_student_text_is_inert_everywhere(attack, tmp_path, capsys):
-    from mlpcourse.cli import class_table, main, print_report
-    from mlpcourse.course import classes
-    from mlpcourse.course.platforms import github_classroom, gradescope, prairielearn
-    from mlpcourse.grader.nbgrader import TrustedVerdicts
-
     garble = GARBLES[attack]
     edit = compose(edit_function("sigmoid_prime", garble.body), appended(garble.module_code))
     klass = tmp_path / "class"
@@ -227,15 +222,28 @@ def test_student_text_is_inert_everywhere(attack, tmp_path, capsys):
     submission(klass, "ann")
     report = grade(student, LIMITS, modules=["activations"], only=GRADED)
     spared = 2.0 if garble.spared else 0.0
+    _the_json_report(report, garble, spared)
+    _the_scoreboard(report, student, garble, spared)
+    _nbgrader_outputs(report, garble)
+    _platform_results(report, garble)
+    json_dir = _the_class(klass, student, report, tmp_path, garble, spared)
+    if garble.command_line:
+        _the_class_by_the_command_line(klass, json_dir, tmp_path, garble, capsys)
 
-    # The report itself (what grade --json prints): failed, no points, every text inert.
+
+def _the_json_report(report: dict, garble: Garble, spared: float) -> None:
+    """The report itself (what grade --json prints): failed, no points, every text inert."""
     verdicts = {t["id"]: t for t in report["tests"]}
     assert not verdicts[ATTACKED]["passed"] and verdicts[ATTACKED]["points"] == 0
     assert verdicts[SPARED]["passed"] == garble.spared, verdicts[SPARED]["message"]
     assert report["score"] == spared and report["max_score"] == 4
     _assert_inert("the JSON report", "\0".join(_strings(report)), garble, keep="\0")
 
-    # The scoreboard on a terminal: the attacked row fails, the score is the real one.
+
+def _the_scoreboard(report: dict, student: Path, garble: Garble, spared: float) -> None:
+    """The scoreboard on a terminal: the attacked row fails, the score is the real one."""
+    from mlpcourse.cli import print_report
+
     shown = _console(lambda console: print_report(console, report, f"mlpcourse grade {student}"))
     plain = _terminal("the scoreboard", shown, garble)
     lines = plain.splitlines()
@@ -248,12 +256,21 @@ def test_student_text_is_inert_everywhere(attack, tmp_path, capsys):
     ], plain
     assert any(line.startswith("✗ activations.sigmoid_prime: ") for line in lines), plain
 
-    # nbgrader's cell outputs (its feedback page is made from them).
+
+def _nbgrader_outputs(report: dict, garble: Garble) -> None:
+    """nbgrader's cell outputs (its feedback page is made from them)."""
+    from mlpcourse.grader.nbgrader import TrustedVerdicts
+
+    verdicts = {t["id"]: t for t in report["tests"]}
     outputs = [TrustedVerdicts._output(check, verdicts[check]) for check in GRADED]
     assert outputs[1]["output_type"] == "error"
     _assert_inert("nbgrader's outputs", "\0".join(_strings(outputs)), garble, keep="\0\n")
 
-    # Each platform's result.
+
+def _platform_results(report: dict, garble: Garble) -> None:
+    """Each platform's result."""
+    from mlpcourse.course.platforms import github_classroom, gradescope, prairielearn
+
     encoded = github_classroom.encoded(report)
     results = {
         "Gradescope": gradescope.results_json(report, 1.0, "bubblewrap"),
@@ -268,7 +285,14 @@ def test_student_text_is_inert_everywhere(attack, tmp_path, capsys):
     assert results["GitHub Classroom"]["tests"][1]["status"] == "fail"
     assert results["GitHub Classroom"]["tests"][1]["score"] == 0
 
-    # The class: its JSON folder, the grades CSV, the class table and the class report.
+
+def _the_class(
+    klass: Path, student: Path, report: dict, tmp_path: Path, garble: Garble, spared: float
+) -> Path:
+    """The class: its JSON folder (returned), the grades CSV, the class table and report."""
+    from mlpcourse.cli import class_table
+    from mlpcourse.course import classes
+
     reports = {  # the names as the class folder lists them
         path.name: report
         if path == student
@@ -282,10 +306,15 @@ def test_student_text_is_inert_everywhere(attack, tmp_path, capsys):
     table = _console(lambda console: console.print(class_table(classes.rows(reports), "class")))
     _class_table(_terminal("the class table", table, garble), garble, spared, 4)
     _class_report(json_dir, tmp_path, garble, garble.spared)
-    if not garble.command_line:
-        return
+    return json_dir
 
-    # The same class graded by the instructor's command, on a colour terminal.
+
+def _the_class_by_the_command_line(
+    klass: Path, json_dir: Path, tmp_path: Path, garble: Garble, capsys
+) -> None:
+    """The same class graded by the instructor's command, on a colour terminal."""
+    from mlpcourse.cli import main
+
     command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(klass), "--all", "--jobs", "1"]
     command += ["--csv", str(tmp_path / "cli.csv"), "--check-timeout", "4", "--memory", "1024"]
     env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "320"}
