@@ -1,4 +1,5 @@
-"""8. The notebook route (one case here; the rest is covered with the notebooks)."""
+"""8. The notebook route: result files forged at import (nbgrader's whole route, handed in
+notebooks and all, is in test_nbgrader_lifecycle.py)."""
 
 import pytest
 

@@ -5,6 +5,7 @@ user must not pass anything on: not to the next chapter's, not to the next stude
 case runs twice in a simulated container (tests/project/containers.py): as root, where new
 namespaces are allowed, and without CAP_SYS_ADMIN (Docker's default, likely Gradescope's),
 where they are refused and the grader falls back (see mlpcourse/grader/sandbox.py).
+What a runner user can read (the course, a classmate) is tried in test_platforms.py.
 """
 
 import json
