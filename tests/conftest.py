@@ -1,4 +1,6 @@
-"""Test options shared by the graded tests and the project's own tests."""
+"""Test options shared by the graded tests and the project's own tests, and the run's summary."""
+
+from pathlib import Path
 
 
 def pytest_addoption(parser):
@@ -31,51 +33,74 @@ def _graded_summary(terminalreporter, config) -> None:
         )
 
 
-ATTACK_CLASSES = {
-    "test_stealing_the_reference_gains_nothing": "stealing the reference",
-    "test_forging_a_verdict_gains_nothing": "forging the verdict or the report",
-    "test_a_diagnosis_cannot_be_planted": "forging the verdict or the report",
-    "test_a_graded_function_never_reaches_the_reference_of_itself": "self-calls and imports",
-    "test_a_classmate_and_the_instructor_are_unharmed": "harming a classmate or the instructor",
-    "test_no_process_outlives_grading": "surviving processes",
-    "test_no_secret_leaks_into_the_report": "leaking the environment or files",
-    "test_denial_of_service_is_contained": "denial of service",
-    "test_fake_result_files_written_at_import_change_nothing": "the notebook route",
-    "test_release_collect_autograde_feedback_export": "the notebook route",
-    "test_gradescope_forged_results_change_nothing": "the platforms' result files",
-    "test_prairielearn_forged_results_change_nothing": "the platforms' result files",
-    "test_github_classroom_forged_output_changes_nothing": "the platforms' result files",
-    "test_gradescope_runner_user_cannot_read_the_source": "the runner user (no bubblewrap)",
-    "test_runner_user_runs_unprivileged_and_cannot_read_the_course": (
-        "the runner user (no bubblewrap)"
-    ),
-    "test_runner_user_cannot_read_a_classmate": "the runner user (no bubblewrap)",
-    "test_runner_user_leaves_nothing_for_the_next_runner": "the runner user (no bubblewrap)",
-    "test_runner_user_has_no_network": "the runner user (no bubblewrap)",
-    "test_the_grades_csv_runs_no_formula": "harming a classmate or the instructor",
-    "test_the_grader_cannot_be_stalled_or_bloated": "stalling or bloating the grader",
-    "test_one_student_cannot_cost_the_class_its_grades": "stalling or bloating the grader",
-    "test_a_grading_worker_killed_from_outside_keeps_what_finished": (
-        "stalling or bloating the grader"
-    ),
-    "test_a_grading_worker_over_its_memory_is_reported_alone": "stalling or bloating the grader",
-    "test_student_text_is_inert_everywhere": "inert student text",
-    "test_replaying_the_published_cases_gains_nothing": "replaying the published cases",
-}
+#: The classes of the attack suite, in the order of its summary. An attack test carries exactly
+#: one marker ``@pytest.mark.attack(CLASS)`` (tests/project/attacks/: one ``pytestmark`` a file);
+#: tests/project/test_attack_markers.py checks that.
+ATTACK_CLASSES = (
+    "stealing the reference",
+    "forging the verdict or the report",
+    "self-calls and imports",
+    "harming a classmate or the instructor",
+    "surviving processes",
+    "leaking the environment or files",
+    "the runner user (no bubblewrap)",
+    "denial of service",
+    "inert student text",
+    "the notebook route",
+    "replaying the published cases",
+    "stalling or bloating the grader",
+    "the platforms' result files",
+)
+#: Where every test is an attack.
+ATTACK_SUITE = Path(__file__).parent / "project" / "attacks"
+
+
+def attack_classes(item) -> list[str]:
+    """The classes the ``attack`` markers of a test name (one, for an attack test)."""
+    return [str(m.args[0]) if m.args else "" for m in item.iter_markers("attack")]
+
+
+def attack_marker_problems(items) -> list[str]:
+    """What is wrong with the attack markers of ``items``: a test of tests/project/attacks/ or
+    one marked as an attack must carry exactly one marker, with one of ATTACK_CLASSES."""
+    problems = []
+    for item in items:
+        classes = attack_classes(item)
+        if not classes and ATTACK_SUITE not in Path(item.path).parents:
+            continue
+        if len(classes) != 1:
+            problems.append(f"{item.nodeid}: {len(classes)} attack markers, not one: {classes}")
+        problems += [
+            f"{item.nodeid}: no attack class named {name!r}"
+            for name in classes
+            if name not in ATTACK_CLASSES
+        ]
+    return problems
+
+
+def pytest_itemcollected(item):
+    """Each attack's class travels with its reports (also from an xdist worker)."""
+    for name in attack_classes(item):
+        item.user_properties.append(("attack", name))
 
 
 def _attack_summary(terminalreporter) -> None:
+    """Attacks held and succeeded, by class: the tests that ran (a skipped one counts nowhere)."""
     held: dict[str, list[int]] = {}
     for key, index in (("passed", 0), ("failed", 1)):
         for report in terminalreporter.stats.get(key, []):
-            function = report.nodeid.split("::")[-1].split("[")[0]
-            if report.when == "call" and function in ATTACK_CLASSES:
-                held.setdefault(ATTACK_CLASSES[function], [0, 0])[index] += 1
+            if report.when != "call":
+                continue
+            for name, value in getattr(report, "user_properties", []):
+                if name == "attack":
+                    held.setdefault(value, [0, 0])[index] += 1
     if held:
         total = sum(h + b for h, b in held.values())
         broken = sum(b for _, b in held.values())
         terminalreporter.write_line(f"attack suite: {total} attacks, {broken} succeeded")
-        for name, (h, b) in held.items():
+        order = [*ATTACK_CLASSES, *sorted(set(held) - set(ATTACK_CLASSES))]
+        for name in [n for n in order if n in held]:
+            h, b = held[name]
             terminalreporter.write_line(f"  {name}: {h} held, {b} succeeded")
 
 

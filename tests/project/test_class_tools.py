@@ -26,6 +26,7 @@ from mlpcourse.grader.cases import course_cases
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.grader.diagnosis import diagnose, label
 
+from .helpers import TOTAL
 from .mutants.bugs import BUGS
 from .mutants.submissions import (
     crash_at_import,
@@ -41,9 +42,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(1)</script>"
-
-#: The course's points, every chapter.
-TOTAL = sum(c.points for c in CHECKS)
 
 
 def bug(check: str, description: str):
@@ -82,7 +80,7 @@ PLANTED = {
 }
 #: Every check of the class must pass or fail as planted, one endless loop aside: 20 s a check
 #: is 5x the slowest (network::backprop: 3.8 s with both cores of 2 busy); the loop costs it.
-LIMITS = ["--check-timeout", "20", "--timeout", "120", "--memory", "1024"]
+LIMIT_OPTIONS = ["--check-timeout", "20", "--timeout", "120", "--memory", "1024"]
 
 
 def mlpcourse(*arguments: str) -> subprocess.CompletedProcess:
@@ -199,7 +197,7 @@ def graded(tmp_path_factory):
         "shard1": ["--shard", "1/2", "--jobs", "1"],
         "shard2": ["--shard", "2/2", "--jobs", "1"],
     }
-    command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(klass), "--all", *LIMITS]
+    command = [sys.executable, "-m", "mlpcourse.cli", "grade", str(klass), "--all", *LIMIT_OPTIONS]
     for group in (["shard1", "shard2"], ["whole"]):
         started = [
             subprocess.Popen(
@@ -361,6 +359,7 @@ def test_a_class_with_nothing_graded_still_gets_a_report():
     assert "No named mistake in this class." in render_markdown(summarize({}))
 
 
+@pytest.mark.attack("harming a classmate or the instructor")
 def test_the_grades_csv_runs_no_formula():
     """A folder named like a spreadsheet formula stays text in grades.csv."""
     from mlpcourse.course.classes import csv_text, row

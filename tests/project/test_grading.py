@@ -3,54 +3,24 @@
 Each submission is the reference with one module edited; grading is done as
 in class, by sandboxed runners. Time limits keep a margin a loaded machine
 keeps; only where time is the point (an endless loop) are they the
-grader's default. The hostile submissions are in test_attacks.py.
+grader's default. The hostile submissions are in tests/project/attacks/.
 """
 
 import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader.checks import CHECKS
-from mlpcourse.grader.grading import Limits, grade
+from mlpcourse.grader.grading import grade
 from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
+from .helpers import LIMITS, STALLING, outcome, submission
 from .mutants import Variant
 
-#: For submissions that must pass, or fail for a reason other than time: far above what any
-#: check takes (network::backprop, the slowest: 3.8 s with both cores of 2 busy).
-LIMITS = Limits(timeout=120, check_timeout=30, memory_mb=1024)
-#: Where time is the point (an endless loop): the grader's default 10 s a check, over 10x what
-#: the activations, neuron and gradient_descent checks graded beside it take on a busy machine.
-STALLING = Limits(memory_mb=1024)
 STALLED = f"did not finish within {STALLING.check_timeout:g} s"
-ROOT = REFERENCE_DIR.parent.parent
-
-
-def submission(tmp_path: Path, name: str = "student", **edits) -> Path:
-    """A student folder holding mlpcourse/ with the reference, some modules edited.
-
-    ``edits`` maps a module to a function of its text, or to a Variant.
-    """
-    folder = tmp_path / name / "mlpcourse"
-    folder.mkdir(parents=True)
-    for module in EXERCISE_MODULES:
-        text = (REFERENCE_DIR / f"{module}.py").read_text()
-        edit = edits.get(module)
-        if isinstance(edit, Variant):
-            text = edit.apply(text)
-        elif edit is not None:
-            text = edit(text)
-        (folder / f"{module}.py").write_text(text)
-    return tmp_path / name
-
-
-def outcome(report: dict) -> dict[str, tuple[bool, str]]:
-    return {t["id"]: (t["passed"], t["message"]) for t in report["tests"]}
 
 
 def in_function(check: str, function: str, body: str) -> Variant:

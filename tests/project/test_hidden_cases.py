@@ -3,7 +3,7 @@
 The cases themselves (published draws unchanged, hidden ones keyed on the secret
 and the submitted files), where the secret lives and how it is kept, which
 route grades which cases, and that a report can be reproduced. The attacks they
-stop are in test_attacks.py (9. replaying the published cases); correct and
+stop are in attacks/test_replaying.py; correct and
 buggy code over many secrets in test_mutants.py and bench/hidden_cases.py.
 """
 
@@ -38,7 +38,8 @@ from mlpcourse.implementation import REFERENCE_DIR
 from .mutants import Variant
 
 ROOT = REFERENCE_DIR.parent.parent
-LIMITS = Limits(timeout=30, check_timeout=4, memory_mb=1024)
+#: Tighter than helpers.LIMITS: only the activations chapter is graded here, four times.
+REPRODUCIBLE_LIMITS = Limits(timeout=30, check_timeout=4, memory_mb=1024)
 
 
 # ---- the draws --------------------------------------------------------------------------------
@@ -219,11 +220,11 @@ def _student(folder: Path, tail: str = "") -> Path:
 def test_same_secret_and_files_same_report(tmp_path):
     student = _student(tmp_path / "a")
     one, other = Cases(b"reproducible one"), Cases(b"reproducible two")
-    first = grade(student, LIMITS, modules=["activations"], cases=one)
-    again = grade(student, LIMITS, modules=["activations"], cases=one)
+    first = grade(student, REPRODUCIBLE_LIMITS, modules=["activations"], cases=one)
+    again = grade(student, REPRODUCIBLE_LIMITS, modules=["activations"], cases=one)
     assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
     assert first["variant"] == one.variant
-    elsewhere = grade(student, LIMITS, modules=["activations"], cases=other)
+    elsewhere = grade(student, REPRODUCIBLE_LIMITS, modules=["activations"], cases=other)
     assert elsewhere["variant"] == other.variant != first["variant"]
     for report in (first, elsewhere):
         failed = {t["id"] for t in report["tests"] if not t["passed"]}
@@ -232,7 +233,7 @@ def test_same_secret_and_files_same_report(tmp_path):
         assert "looks like σ'(a)" in test["message"]
     assert _message(first) != _message(elsewhere)  # other draws, other numbers
     edited = _student(tmp_path / "b", "# edited\n")
-    edited = grade(edited, LIMITS, modules=["activations"], cases=one)
+    edited = grade(edited, REPRODUCIBLE_LIMITS, modules=["activations"], cases=one)
     assert edited["variant"] == first["variant"]
     assert _message(edited) != _message(first)  # the files count too
     assert "looks like σ'(a)" in _message(edited)

@@ -25,7 +25,8 @@ from .mutants.diagnoses import DIAGNOSES
 
 #: No variant loops for ever, and an honest check takes at most 3.8 s with both cores of 2 busy
 #: (network::backprop): a check limit far above that keeps a loaded machine from failing one.
-LIMITS = Limits(timeout=120, check_timeout=30)
+#: Unlike helpers.LIMITS, the runners keep the grader's default memory (Limits().memory_mb).
+MUTANT_LIMITS = Limits(timeout=120, check_timeout=30)
 
 #: A fixed course secret (deterministic runs): the hidden cases the mutants are graded on too.
 HIDDEN = Cases(b"the mutant suite's course secret")
@@ -40,7 +41,7 @@ def outcomes(variant, tmp_path, cases: Cases = PUBLISHED) -> dict[str, str | Non
         if module == variant.module:
             text = variant.apply(text)
         (folder / f"{module}.py").write_text(text)
-    report = grade(tmp_path, LIMITS, modules=[variant.module], jobs=1, cases=cases)
+    report = grade(tmp_path, MUTANT_LIMITS, modules=[variant.module], jobs=1, cases=cases)
     assert report["variant"] == cases.variant
     return {t["id"]: None if t["passed"] else t["message"] for t in report["tests"]}
 

@@ -252,7 +252,16 @@ def forge_graded_cells(notebook: Path) -> None:
 
 
 def test_a_chapter_through_the_nbgrader_exchange(hub, tmp_path):
-    # The instructor's course folder (only root can open it, as only the instructor).
+    course, inbound = the_instructor_releases(hub, tmp_path)
+    chapter, ada_submission = the_students_fetch_and_submit(hub, inbound)
+    impostor = bob_cannot_touch_the_submission_of_ada(hub, inbound, ada_submission)
+    the_instructor_grades(hub, course, ada_submission, impostor)
+    each_student_gets_feedback(hub, chapter)
+
+
+def the_instructor_releases(hub, tmp_path: Path) -> tuple[Path, Path]:
+    """The instructor's course folder (only root can open it, as only the instructor), the
+    chapter released into the exchange; the course and the exchange's inbound folder."""
     course = tmp_path / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
@@ -261,20 +270,27 @@ def test_a_chapter_through_the_nbgrader_exchange(hub, tmp_path):
     hub.teacher(documented("nbgrader teacher release"), course)
     inbound = hub.exchange / "mlpcourse" / "inbound"
     assert stat.S_IMODE(inbound.stat().st_mode) == 0o3733  # sticky: owners alone rename
-    ada, bob = hub.users["ada"], hub.users["bob"]
+    return course, inbound
 
+
+def the_students_fetch_and_submit(hub, inbound: Path) -> tuple[dict[str, Path], Path]:
+    """Each student's chapter folder, and ada's submission: the modules went with the notebook."""
     hub.students(documented("nbgrader student fetch"))
     chapter = {role: hub.home(role) / "course" / "exercises" / CHAPTER for role in POINTS}
     assert all((chapter[role] / NOTEBOOK).is_file() for role in POINTS)
     forge_graded_cells(chapter["cy"] / NOTEBOOK)
     hub.students(documented("nbgrader student submit"))
-    # The modules went with the notebook.
-    (ada_submission,) = [p for p in inbound.iterdir() if p.name.startswith(f"{ada}+")]
+    (ada_submission,) = [p for p in inbound.iterdir() if p.name.startswith(f"{hub.users['ada']}+")]
     assert (ada_submission / "mlpcourse" / "activations.py").read_text() == (
         REFERENCE_DIR / "activations.py"
     ).read_text()
+    return chapter, ada_submission
 
-    # bob against ada's submission: he cannot find it, and knowing its name changes nothing.
+
+def bob_cannot_touch_the_submission_of_ada(hub, inbound: Path, ada_submission: Path) -> Path:
+    """bob against ada's submission: he cannot find it, and knowing its name changes nothing.
+    nbgrader lets him file a submission under ada's name: the impostor, returned."""
+    ada, bob = hub.users["ada"], hub.users["bob"]
     listing = hub.student("bob", f"ls {inbound}", check=False)
     assert listing.returncode != 0 and "Permission denied" in listing.stderr
     theirs = shlex.quote(str(ada_submission))
@@ -291,15 +307,20 @@ def test_a_chapter_through_the_nbgrader_exchange(hub, tmp_path):
     assert (ada_submission / "mlpcourse" / "activations.py").read_text() == (
         REFERENCE_DIR / "activations.py"
     ).read_text()
-    # nbgrader lets bob file a submission under ada's name: collect must not take it.
     hub.student("bob", f"cd exercises && nbgrader submit {CHAPTER} --student {ada}")
     impostor = [
         p for p in inbound.iterdir() if p.name.startswith(f"{ada}+") and p != ada_submission
     ]
     assert len(impostor) == 1 and impostor[0].stat().st_uid == pwd.getpwnam(bob).pw_uid
+    return impostor[0]
 
+
+def the_instructor_grades(hub, course: Path, ada_submission: Path, impostor: Path) -> None:
+    """Collect leaves the impostor out, each student gets the points of their own modules; then
+    the instructor makes the feedback."""
+    ada = hub.users["ada"]
     graded = hub.teacher(documented("nbgrader teacher grade"), course)
-    assert f"Not collected: {impostor[0].name} claims to be by {ada}" in graded.stderr
+    assert f"Not collected: {impostor.name} claims to be by {ada}" in graded.stderr
     assert ada_submission.name not in re.findall(r"Not collected: (\S+)", graded.stderr)
     with Gradebook(f"sqlite:///{course}/grading/gradebook.db") as gradebook:
         scores = {
@@ -312,8 +333,11 @@ def test_a_chapter_through_the_nbgrader_exchange(hub, tmp_path):
         assert (submitted / "mlpcourse" / "activations.py").read_text() == (
             hub.home(role) / "course" / "mlpcourse" / "activations.py"
         ).read_text()
-
     hub.teacher(documented("nbgrader teacher feedback"), course)
+
+
+def each_student_gets_feedback(hub, chapter: dict[str, Path]) -> None:
+    """Each student's feedback page, theirs alone: the trusted verdict of each graded cell."""
     hub.students(documented("nbgrader student feedback"))
     pages = {}
     for role in POINTS:

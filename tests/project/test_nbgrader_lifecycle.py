@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from nbgrader.api import Gradebook
 
 from mlpcourse.chapters import EXERCISE_MODULES
@@ -110,6 +111,7 @@ def checkout(class_dir: Path, student: str, edits, notebook: Path) -> None:
     (folder / "exercises" / CHAPTER / notebook.name).write_text(json.dumps(cells))
 
 
+@pytest.mark.attack("the notebook route")
 def test_release_collect_autograde_feedback_export(tmp_path):
     course = tmp_path / "course"
     course.mkdir()

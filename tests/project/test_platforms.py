@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import zipfile
 from pathlib import Path
@@ -30,11 +29,12 @@ from mlpcourse.grader.cases import course_cases, course_secret
 from mlpcourse.grader.checks import CHECKS
 from mlpcourse.implementation import PACKAGE_DIR, REFERENCE_DIR
 
+from .containers import PYTHON, jailed
+from .helpers import TOTAL, appended
+
 ROOT = PACKAGE_DIR.parent
-TOTAL = sum(c.points for c in CHECKS)
 GRADESCOPE_RESULTS = "/autograder/results/results.json"
 PRAIRIELEARN_RESULTS = "/grade/results/results.json"
-FAKE_BWRAP = '#!/bin/sh\necho "bwrap: No permissions to create new namespace" >&2\nexit 1\n'
 #: What a hostile student does at import: forge every result file it can reach, print one.
 FORGER = """
 import json as _json, os as _os
@@ -55,7 +55,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-# ---- submissions and the simulated machine --------------------------------------------------
+# ---- submissions ---------------------------------------------------------------------------
 
 
 def upload(folder: Path, base: Path = REFERENCE_DIR, loose: bool = False, **edits) -> Path:
@@ -66,10 +66,6 @@ def upload(folder: Path, base: Path = REFERENCE_DIR, loose: bool = False, **edit
         text = (base / f"{module}.py").read_text()
         (target / f"{module}.py").write_text(edits[module](text) if module in edits else text)
     return folder
-
-
-def appended(code: str):
-    return lambda text: text + "\n" + textwrap.dedent(code) + "\n"
 
 
 #: A sigmoid that fails if it runs as root or can read the grader's reference, else is right.
@@ -92,75 +88,6 @@ def sigmoid(z):
 
 def spy(*paths: str):
     return appended(SPY.replace("PATHS", repr(paths)))
-
-
-def simulated_machine(base: Path) -> dict:
-    """What every simulated container shares, built in ``base``: a copy of /etc, a fake bwrap."""
-    shutil.copytree("/etc", base / "etc", symlinks=True, ignore_dangling_symlinks=True)
-    (base / "fake").mkdir()
-    (base / "fake" / "bwrap").write_text(FAKE_BWRAP)
-    (base / "fake" / "bwrap").chmod(0o755)
-    return {"etc": base / "etc", "fake": base / "fake"}
-
-
-@pytest.fixture(scope="module")
-def machine(tmp_path_factory) -> dict:
-    return simulated_machine(tmp_path_factory.mktemp("machine"))
-
-
-#: Where the simulated containers see the course's Python (this test's virtual environment).
-VENV = "/mlpcourse-venv"
-PYTHON = f"{VENV}/bin/{Path(sys.executable).name}"
-
-
-def jailed(
-    machine: dict,
-    binds: dict[str, Path],
-    command: str,
-    bwrap: bool = True,
-    cwd: str = "/",
-    options: tuple[str, ...] = (),
-) -> subprocess.CompletedProcess:
-    """Run ``command`` (bash) as root in the simulated container, ``binds`` mounted.
-
-    ``options``: more for bubblewrap (``--cap-drop CAP_SYS_ADMIN``: a container that refuses
-    new namespaces, as Docker's default).
-    """
-    arguments = ["--tmpfs", "/"]
-    for entry in sorted(os.scandir("/"), key=lambda e: e.name):
-        path = f"/{entry.name}"
-        if entry.is_symlink():
-            arguments += ["--symlink", os.readlink(path), path]
-        elif entry.name == "etc":
-            arguments += ["--bind", str(machine["etc"]), "/etc"]
-        elif entry.name == "root":
-            arguments += ["--tmpfs", "/root"]
-        elif entry.is_dir() and path not in binds:
-            arguments += ["--dev-bind", path, path]
-    for prefix in {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)}:
-        if prefix.startswith("/root/"):  # the Python in use, readable by all as in /usr
-            top = "/".join(prefix.split("/")[:3])
-            arguments += ["--ro-bind", top, top]
-    # The course's Python where any user can reach it, as an installed grader has it: the
-    # clone (and .venv in it) may sit in a folder only root can open, as in mktemp -d.
-    arguments += ["--ro-bind", sys.prefix, VENV]
-    for target, source in binds.items():
-        arguments += ["--bind", str(source), target]
-    path = (f"{machine['fake']}:" if not bwrap else "") + os.environ["PATH"]
-    environment = {
-        "PATH": path,
-        "HOME": "/root",
-        "LANG": "C.UTF-8",
-        "MLPCOURSE_PYTHON": PYTHON,
-        "MLPCOURSE_SETUP_OFFLINE": "1",
-    }
-    return subprocess.run(
-        ["/usr/bin/bwrap", *arguments, *options, "--chdir", cwd, "bash", "-c", command],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=600,  # a bound on a hang: a loaded machine takes minutes for some (setup.sh)
-    )
 
 
 # ---- Gradescope -----------------------------------------------------------------------------
@@ -284,6 +211,7 @@ def test_gradescope_loose_files_grade_as_the_folder(machine, autograder_zip, tmp
     assert [t["status"] for t in loose["tests"]] == [t["status"] for t in folder["tests"]]
 
 
+@pytest.mark.attack("the platforms' result files")
 @pytest.mark.parametrize("bwrap", [True, False], ids=["bubblewrap", "runner user"])
 def test_gradescope_forged_results_change_nothing(machine, autograder_zip, tmp_path, bwrap):
     hostile = upload(tmp_path / "upload", activations=appended(FORGER))
@@ -292,6 +220,7 @@ def test_gradescope_forged_results_change_nothing(machine, autograder_zip, tmp_p
     assert results["score"] == TOTAL and "FORGED" not in json.dumps(results)
 
 
+@pytest.mark.attack("the runner user (no bubblewrap)")
 def test_gradescope_runner_user_cannot_read_the_source(machine, autograder_zip, tmp_path):
     secret = "/autograder/source/course/solutions/mlpcourse/neuron.py"
     attack = spy(secret, "/autograder/source/course/mlpcourse/grader/reference.py")
@@ -315,20 +244,7 @@ def test_gradescope_empty_upload_says_so(machine, autograder_zip, tmp_path):
 # ---- the runner user, from the command line -------------------------------------------------
 
 
-def root_only_course(base: Path) -> Path:
-    """The course as an instructor keeps it for a runner user, in ``base``: root only."""
-    course = base / "course"
-    shutil.copytree(ROOT / "mlpcourse", course / "mlpcourse")
-    shutil.copytree(REFERENCE_DIR, course / "solutions" / "mlpcourse")
-    course.parent.chmod(0o700)
-    return course
-
-
-@pytest.fixture(scope="module")
-def private_course(tmp_path_factory) -> Path:
-    return root_only_course(tmp_path_factory.mktemp("course"))
-
-
+@pytest.mark.attack("the runner user (no bubblewrap)")
 def test_runner_user_runs_unprivileged_and_cannot_read_the_course(
     machine, private_course, tmp_path
 ):
@@ -348,6 +264,7 @@ def test_runner_user_runs_unprivileged_and_cannot_read_the_course(
     assert not sigmoid["passed"] and "ran as root" in sigmoid["message"]
 
 
+@pytest.mark.attack("the runner user (no bubblewrap)")
 def test_runner_user_cannot_read_a_classmate(machine, private_course, tmp_path):
     """As the runner user, a student cannot read the class: a readable class is refused."""
     klass = Path(tempfile.mkdtemp(prefix="mlpcourse-class-"))  # outside pytest's private tree
@@ -512,7 +429,8 @@ def test_prairielearn_export_again_keeps_the_question(tmp_path):
 
 def test_prairielearn_grades_the_hidden_cases(machine, question, tmp_path):
     """A table of the published points passes them, not the cases the question's secret draws."""
-    from .test_attacks import REPLAYS, edit_function
+    from .attacks.test_replaying import REPLAYS
+    from .helpers import edit_function
 
     table = REPLAYS["sigmoid_prime: a table of the published points"]
     student = upload(tmp_path / "s", activations=edit_function(table.function, table.body))
@@ -537,6 +455,7 @@ def test_prairielearn_reference_stubs_and_loose_files(machine, question, tmp_pat
     assert all("not written yet" in t["message"] for t in stubs["tests"])
 
 
+@pytest.mark.attack("the platforms' result files")
 def test_prairielearn_forged_results_change_nothing(machine, question, tmp_path):
     hostile = upload(tmp_path / "s", loose=True, activations=appended(FORGER))
     results = run_prairielearn(machine, question, tmp_path, hostile)
@@ -647,6 +566,7 @@ def test_github_classroom_result_is_base64_on_one_line(tmp_path):
     assert plain["score"] == 0 and len(plain["tests"]) == len(CHECKS)
 
 
+@pytest.mark.attack("the platforms' result files")
 def test_github_classroom_forged_output_changes_nothing(tmp_path):
     hostile = upload(tmp_path / "hostile", activations=appended(FORGER))
     result = classroom(hostile, "--format", "github-classroom")

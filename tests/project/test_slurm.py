@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,13 @@ SEARCH_PATH = f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin:/usr/bin"
 class Cluster:
     base: Path
     env: dict
+    daemons: list[subprocess.Popen] = field(default_factory=list)  # in the order started
+
+    def start(self, *command: str, log: str) -> None:
+        """Start a daemon, its output in ``log``."""
+        with (self.base / log).open("ab") as out:
+            command = (shutil.which(command[0], path=SEARCH_PATH), *command[1:])
+            self.daemons.append(subprocess.Popen(command, env=self.env, stdout=out, stderr=out))
 
     def run(self, *command: str, check: bool = True) -> str:
         result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=60)
@@ -140,11 +147,28 @@ def processes_of(conf: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def cluster():
     """A one-node Slurm cluster on this machine; every daemon stopped at the end."""
+    needs_slurm()
+    base, key, conf = cluster_folder()
+    env = {**os.environ, "SLURM_CONF": str(conf), "PATH": SEARCH_PATH, "PYTHONPATH": str(ROOT)}
+    cluster = Cluster(base, env)
+    try:
+        start_munge(cluster, key)
+        start_slurm(cluster)
+        yield cluster
+    finally:
+        stop(cluster, conf)
+
+
+def needs_slurm() -> None:
     if os.geteuid() != 0:
         unavailable("Slurm's daemons run as root here: run the tests as root")
     missing = [name for name in DAEMONS if shutil.which(name, path=SEARCH_PATH) is None]
     if missing:
         unavailable(f"{', '.join(missing)} not found: apt-get install slurm-wlm munge")
+
+
+def cluster_folder() -> tuple[Path, Path, Path]:
+    """The cluster's folder, its munge key and its slurm.conf."""
     # Short and reachable by every user: munged wants its socket's folder open to all.
     base = Path(tempfile.mkdtemp(prefix="mlpslurm-"))
     base.chmod(0o755)
@@ -155,60 +179,63 @@ def cluster():
     key.chmod(0o400)
     conf = base / "slurm.conf"
     conf.write_text(slurm_conf(base))
-    env = {**os.environ, "SLURM_CONF": str(conf), "PATH": SEARCH_PATH, "PYTHONPATH": str(ROOT)}
-    daemons: list[subprocess.Popen] = []
+    return base, key, conf
 
-    def start(*command: str, log: str) -> None:
-        with (base / log).open("ab") as out:
-            command = (shutil.which(command[0], path=SEARCH_PATH), *command[1:])
-            daemons.append(subprocess.Popen(command, env=env, stdout=out, stderr=out))
 
-    cluster = Cluster(base, env)
-    try:
-        start(
-            "munged",
-            "--foreground",
-            f"--key-file={key}",
-            f"--socket={base}/run/munge.socket",
-            f"--pid-file={base}/run/munged.pid",
-            f"--seed-file={base}/munge/munged.seed",
-            f"--log-file={base}/munged.log",
-            log="munged.out.log",
-        )
-        deadline = time.monotonic() + 30
-        while not (base / "run" / "munge.socket").exists():
-            if daemons[0].poll() is not None or time.monotonic() > deadline:
-                unavailable(f"munged did not start: {cluster.logs()}")
-            time.sleep(0.1)
-        start("slurmctld", "-D", log="slurmctld.out.log")
-        start("slurmd", "-D", "-N", "mlpcourse-node", log="slurmd.out.log")
-        deadline = time.monotonic() + 60
-        state = ""
-        while state != "idle":
-            if any(d.poll() is not None for d in daemons) or time.monotonic() > deadline:
-                unavailable(f"the Slurm cluster did not start (node {state!r}): {cluster.logs()}")
-            time.sleep(0.5)
-            state = cluster.run("sinfo", "--noheader", "--Node", "-o", "%T", check=False).strip()
-        yield cluster
-    finally:
-        if len(daemons) == 3 and all(d.poll() is None for d in daemons):
-            cluster.run("scancel", "--user=root", check=False)  # a test that failed half-way
-            try:
-                cluster.wait(timeout=60)
-            except AssertionError:
-                pass  # what is left is killed below, and reported
-        for daemon in reversed(daemons):  # slurmd, slurmctld, then munged
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        leftover = processes_of(conf)
-        for pid in leftover:
-            os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(base, ignore_errors=True)
-        assert not leftover, f"processes of the cluster outlived it: {leftover}"
+def start_munge(cluster: Cluster, key: Path) -> None:
+    """munged, with a key of its own, until its socket is there."""
+    base = cluster.base
+    cluster.start(
+        "munged",
+        "--foreground",
+        f"--key-file={key}",
+        f"--socket={base}/run/munge.socket",
+        f"--pid-file={base}/run/munged.pid",
+        f"--seed-file={base}/munge/munged.seed",
+        f"--log-file={base}/munged.log",
+        log="munged.out.log",
+    )
+    deadline = time.monotonic() + 30
+    while not (base / "run" / "munge.socket").exists():
+        if cluster.daemons[0].poll() is not None or time.monotonic() > deadline:
+            unavailable(f"munged did not start: {cluster.logs()}")
+        time.sleep(0.1)
+
+
+def start_slurm(cluster: Cluster) -> None:
+    """slurmctld and slurmd, until the node is idle."""
+    cluster.start("slurmctld", "-D", log="slurmctld.out.log")
+    cluster.start("slurmd", "-D", "-N", "mlpcourse-node", log="slurmd.out.log")
+    deadline = time.monotonic() + 60
+    state = ""
+    while state != "idle":
+        if any(d.poll() is not None for d in cluster.daemons) or time.monotonic() > deadline:
+            unavailable(f"the Slurm cluster did not start (node {state!r}): {cluster.logs()}")
+        time.sleep(0.5)
+        state = cluster.run("sinfo", "--noheader", "--Node", "-o", "%T", check=False).strip()
+
+
+def stop(cluster: Cluster, conf: Path) -> None:
+    """Jobs cancelled, daemons stopped, the folder removed; no process of the cluster left."""
+    daemons = cluster.daemons
+    if len(daemons) == 3 and all(d.poll() is None for d in daemons):
+        cluster.run("scancel", "--user=root", check=False)  # a test that failed half-way
+        try:
+            cluster.wait(timeout=60)
+        except AssertionError:
+            pass  # what is left is killed below, and reported
+    for daemon in reversed(daemons):  # slurmd, slurmctld, then munged
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+    leftover = processes_of(conf)
+    for pid in leftover:
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(cluster.base, ignore_errors=True)
+    assert not leftover, f"processes of the cluster outlived it: {leftover}"
 
 
 def bash(script: str, cwd: Path, env: dict) -> str:
