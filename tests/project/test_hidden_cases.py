@@ -251,7 +251,8 @@ def test_the_student_edition_never_holds_the_secret(tmp_path, monkeypatch):
     from mlpcourse.course import submissions
 
     root = tmp_path / "course"
-    for name in ("README.md", "course.toml", "mlpcourse/x.py", "grading/secret", "grading/x"):
+    names = ("README.md", "course.toml", "mlpcourse/x.py", "grading/secret", "grading/x")
+    for name in (*names, "mlpcourse/course/student-readme.md"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         source = ROOT / name
         (root / name).write_bytes(source.read_bytes() if source.is_file() else b"00ff\n")
