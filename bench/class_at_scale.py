@@ -89,13 +89,8 @@ def run(command: list[str], env: dict) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=1000, help="submissions (default 1000)")
-    parser.add_argument("--shards", type=int, default=2, help="shards graded at once")
-    parser.add_argument("--jobs", type=int, default=1, help="workers per shard")
-    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
-    parser.add_argument("--screenshot", type=Path, help="save the report's first screen as PNG")
-    args = parser.parse_args()
+    """Generate the class, grade it in shards, merge, report, then print the figures."""
+    args = arguments()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -107,20 +102,7 @@ def main() -> None:
         start = time.perf_counter()
         kinds = generate(klass, args.count)
         generated = time.perf_counter() - start
-        start = time.perf_counter()
-        shards = [
-            subprocess.Popen(
-                [*cli, "grade", str(klass), "--all", "--shard", f"{i}/{args.shards}"]
-                + ["--jobs", str(args.jobs), "--json-dir", str(work / f"shard{i}")],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=env,
-            )
-            for i in range(1, args.shards + 1)
-        ]
-        for shard in shards:
-            shard.wait()
-        graded = time.perf_counter() - start
+        graded = grade_in_shards(cli, klass, work, args.shards, args.jobs, env)
         jsons = [str(work / f"shard{i}") for i in range(1, args.shards + 1)]
         merge = [*cli, "merge", *jsons, "--json-dir", str(work / "merged")]
         merged = run([*merge, "--csv", str(work / "grades.csv"), "--class", str(klass)], env)
@@ -130,6 +112,43 @@ def main() -> None:
             screenshot(work / "report.html", args.screenshot)
         rows = (work / "grades.csv").read_text().count("\n") - 1
         size = (work / "report.html").stat().st_size
+    show(args, kinds, (generated, graded, merged, reported), rows, size)
+
+
+def arguments() -> argparse.Namespace:
+    """The command line's options (see the module's docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1000, help="submissions (default 1000)")
+    parser.add_argument("--shards", type=int, default=2, help="shards graded at once")
+    parser.add_argument("--jobs", type=int, default=1, help="workers per shard")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--screenshot", type=Path, help="save the report's first screen as PNG")
+    return parser.parse_args()
+
+
+def grade_in_shards(
+    cli: list[str], klass: Path, work: Path, shards: int, jobs: int, env: dict
+) -> float:
+    """Grade ``klass`` in ``shards`` processes at once, into work/shard<i>; the wall time."""
+    start = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            [*cli, "grade", str(klass), "--all", "--shard", f"{i}/{shards}"]
+            + ["--jobs", str(jobs), "--json-dir", str(work / f"shard{i}")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        for i in range(1, shards + 1)
+    ]
+    for process in processes:
+        process.wait()
+    return time.perf_counter() - start
+
+
+def show(args: argparse.Namespace, kinds: Counter, times: tuple, rows: int, size: int) -> None:
+    """The machine, the wall time of each step, the rate per core, and the projections."""
+    generated, graded, merged, reported = times
     cores = min(args.shards * args.jobs, os.cpu_count() or 1)
     per_core = args.count / (graded / 60) / cores
     print(

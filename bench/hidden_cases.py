@@ -63,17 +63,38 @@ def _instrument() -> None:
     from mlpcourse.grader.checks import tools
 
     for check in CHECKS:
+        object.__setattr__(check, "run", _tracked(check.run, check.id))
+    recorded_assert_close = _recording_assert_close(tools.assert_close)
+    recorded_check_gradient = _recording_check_gradient(gradcheck.check_gradient)
+    recorded_relative_error = _recording_relative_error(gradcheck.relative_error)
+    gradcheck.check_gradient = recorded_check_gradient
+    gradcheck.numerical_gradient = _keeping_numerical_gradient(gradcheck.numerical_gradient)
+    gradcheck.directional_derivative = _keeping_slopes(gradcheck.directional_derivative)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("mlpcourse.grader.checks."):
+            if hasattr(module, "assert_close"):
+                module.assert_close = recorded_assert_close
+            if hasattr(module, "check_gradient"):
+                module.check_gradient = recorded_check_gradient
+            if name.endswith(".network"):
+                module.relative_error = recorded_relative_error
 
-        def run(impl, cases, _run=check.run, _id=check.id):
-            _current.check = _id
-            try:
-                return _run(impl, cases)
-            finally:
-                _current.check = None
 
-        object.__setattr__(check, "run", run)
+def _tracked(run, check_id: str):
+    """A check's ``run``, with its id as the current check while it runs."""
 
-    assert_close = tools.assert_close
+    def tracked_run(impl, cases):
+        _current.check = check_id
+        try:
+            return run(impl, cases)
+        finally:
+            _current.check = None
+
+    return tracked_run
+
+
+def _recording_assert_close(assert_close):
+    """``assert_close``, then its worst entry as error / tolerance (either bound passes)."""
 
     def recorded_assert_close(label, actual, expected, rtol=1e-9, atol=1e-12, **options):
         assert_close(label, actual, expected, rtol=rtol, atol=atol, **options)
@@ -82,23 +103,36 @@ def _instrument() -> None:
         ratio = np.minimum(gradcheck.relative_error(a, e) / rtol, np.abs(a - e) / atol)
         _record(float(np.max(ratio, initial=0.0)))
 
-    check_gradient = gradcheck.check_gradient
-    numerical_gradient = gradcheck.numerical_gradient
-    directional_derivative = gradcheck.directional_derivative
+    return recorded_assert_close
+
+
+def _keeping_numerical_gradient(numerical_gradient):
+    """``numerical_gradient``, its result kept for the check_gradient that asked for it."""
 
     def kept_numerical_gradient(*arguments, **options):
         _current.numeric = numerical_gradient(*arguments, **options)
         return _current.numeric
+
+    return kept_numerical_gradient
+
+
+def _keeping_slopes(directional_derivative):
+    """``directional_derivative``, each slope kept for the check_gradient that asked for it."""
 
     def kept_directional_derivative(*arguments, **options):
         slope = directional_derivative(*arguments, **options)
         getattr(_current, "slopes", []).append(slope)
         return slope
 
+    return kept_directional_derivative
+
+
+def _recording_check_gradient(check_gradient):
+    """``check_gradient``, then its worst entry as error / tolerance (either bound passes)."""
+
     def recorded_check_gradient(
         f, arrays, gradients, *, rtol=1e-6, atol=None, h=1e-6, directions=6, seed=0, **options
     ):
-        """check_gradient, then its worst entry as error / tolerance (either bound passes)."""
         _current.numeric, _current.slopes = None, []
         result = check_gradient(
             f,
@@ -118,38 +152,38 @@ def _instrument() -> None:
             atol = 10 * gradcheck.EPS * (abs(value) + 1.0) / h
         if result.method == "coordinates":
             pairs = list(zip(gradients, _current.numeric))
-        else:  # the same directions as check_gradient draws
-            rng, pairs = np.random.default_rng(seed), []
-            for slope in _current.slopes:
-                vs = [rng.standard_normal(x.shape) for x in arrays]
-                norm = np.sqrt(sum(np.sum(v * v) for v in vs))
-                analytic = sum(float(np.sum(g * v / norm)) for g, v in zip(gradients, vs))
-                pairs.append((np.array(analytic), np.array(slope)))
+        else:
+            pairs = _direction_pairs(arrays, gradients, seed, _current.slopes)
         for a, n in pairs:
             ratio = np.minimum(gradcheck.relative_error(a, n) / rtol, np.abs(a - n) / atol)
             _record(float(np.max(ratio, initial=0.0)))
         return result
 
-    relative_error = gradcheck.relative_error
+    return recorded_check_gradient
 
-    def recorded_relative_error(analytic, numeric):  # the large network's slopes
+
+def _direction_pairs(arrays: list, gradients: list, seed: int, slopes: list) -> list[tuple]:
+    """(Σ_j (∂f/∂θ_j) v_j, slope) along each direction v check_gradient drew from ``seed``."""
+    rng, pairs = np.random.default_rng(seed), []
+    for slope in slopes:
+        vs = [rng.standard_normal(x.shape) for x in arrays]
+        norm = np.sqrt(sum(np.sum(v * v) for v in vs))
+        analytic = sum(float(np.sum(g * v / norm)) for g, v in zip(gradients, vs))
+        pairs.append((np.array(analytic), np.array(slope)))
+    return pairs
+
+
+def _recording_relative_error(relative_error):
+    """``relative_error`` for the large network's slopes, recording error / tolerance."""
+
+    def recorded_relative_error(analytic, numeric):
         error = relative_error(analytic, numeric)
         atol = 10 * gradcheck.EPS / 1e-6  # the least the check allows: 10 ε (|L| + 1) / h
         absolute = np.abs(np.asarray(analytic) - np.asarray(numeric))
         _record(float(np.max(np.minimum(error / 1e-6, absolute / atol))))
         return error
 
-    gradcheck.check_gradient = recorded_check_gradient
-    gradcheck.numerical_gradient = kept_numerical_gradient
-    gradcheck.directional_derivative = kept_directional_derivative
-    for name, module in list(sys.modules.items()):
-        if name.startswith("mlpcourse.grader.checks."):
-            if hasattr(module, "assert_close"):
-                module.assert_close = recorded_assert_close
-            if hasattr(module, "check_gradient"):
-                module.check_gradient = recorded_check_gradient
-            if name.endswith(".network"):
-                module.relative_error = recorded_relative_error
+    return recorded_relative_error
 
 
 # ---- one secret ------------------------------------------------------------------------------

@@ -155,6 +155,23 @@ def check_gradient(
     """
     arrays = _as_float_arrays(arrays)
     names = list(names) if names is not None else [f"arrays[{k}]" for k in range(len(arrays))]
+    analytic = _analytic_gradients(f, arrays, gradients, names, h)
+    value = _evaluate(f, arrays)
+    if atol is None:
+        atol = 10 * EPS * (abs(value) + 1.0) / h
+    if sum(x.size for x in arrays) <= max_coordinates:
+        return _check_coordinates(f, arrays, analytic, names, rtol, atol, h, hints)
+    return _check_directions(f, arrays, analytic, names, rtol, atol, h, directions, seed)
+
+
+def _analytic_gradients(
+    f: Callable, arrays: list[np.ndarray], gradients: Sequence, names: list[str], h: float
+) -> list[np.ndarray]:
+    """The gradients as float64 arrays, once there is one per array, of its shape, all finite.
+
+    A gradient of the wrong shape is compared with the numerical one, to name a
+    transposed matrix.
+    """
     if len(gradients) != len(arrays):
         raise GradientCheckError(
             f"expected {len(arrays)} gradients ({', '.join(names)}); got {len(gradients)}"
@@ -172,27 +189,59 @@ def check_gradient(
         if not np.all(np.isfinite(g)):
             raise GradientCheckError(f"the gradient of {name} has non-finite entries (nan or inf)")
         analytic.append(g)
-    value = _evaluate(f, arrays)
-    if atol is None:
-        atol = 10 * EPS * (abs(value) + 1.0) / h
+    return analytic
+
+
+def _check_coordinates(
+    f: Callable,
+    arrays: list[np.ndarray],
+    analytic: list[np.ndarray],
+    names: list[str],
+    rtol: float,
+    atol: float,
+    h: float,
+    hints: Mapping[float, str] | None,
+) -> GradcheckResult:
+    """Compare every entry a_j of the gradients with its central difference n_j.
+
+    Raises on the worst entry with |a_j − n_j| > atol and relative error > rtol;
+    else returns the largest relative error of the entries beyond ``atol``.
+    """
+    numeric = numerical_gradient(f, arrays, h)
+    worst = 0.0
+    for name, a, n in zip(names, analytic, numeric):
+        error = relative_error(a, n)
+        bad = (error > rtol) & (np.abs(a - n) > atol)
+        if np.any(bad):
+            index = np.unravel_index(np.argmax(np.where(bad, error, -1.0)), a.shape)
+            cause = diagnose(a, n, hints, atol)
+            raise GradientCheckError(
+                f"wrong gradient of {name} at "
+                + _describe(name, tuple(int(i) for i in index), a[index], n[index])
+                + (f". Likely cause: {cause}" if cause else "")
+            )
+        within = np.where(np.abs(a - n) > atol, error, 0.0)
+        worst = max(worst, float(np.max(within, initial=0.0)))
     size = sum(x.size for x in arrays)
-    if size <= max_coordinates:
-        numeric = numerical_gradient(f, arrays, h)
-        worst = 0.0
-        for name, a, n in zip(names, analytic, numeric):
-            error = relative_error(a, n)
-            bad = (error > rtol) & (np.abs(a - n) > atol)
-            if np.any(bad):
-                index = np.unravel_index(np.argmax(np.where(bad, error, -1.0)), a.shape)
-                cause = diagnose(a, n, hints, atol)
-                raise GradientCheckError(
-                    f"wrong gradient of {name} at "
-                    + _describe(name, tuple(int(i) for i in index), a[index], n[index])
-                    + (f". Likely cause: {cause}" if cause else "")
-                )
-            within = np.where(np.abs(a - n) > atol, error, 0.0)
-            worst = max(worst, float(np.max(within, initial=0.0)))
-        return GradcheckResult(worst, "coordinates", 2 * size + 1)
+    return GradcheckResult(worst, "coordinates", 2 * size + 1)
+
+
+def _check_directions(
+    f: Callable,
+    arrays: list[np.ndarray],
+    analytic: list[np.ndarray],
+    names: list[str],
+    rtol: float,
+    atol: float,
+    h: float,
+    directions: int,
+    seed: int,
+) -> GradcheckResult:
+    """Compare Σ_j (∂f/∂θ_j) v_j with the central difference of f along v, for random unit v.
+
+    The directions are drawn from ``seed``; raises on the first one that disagrees
+    beyond both ``rtol`` and ``atol``, else returns the largest relative error beyond ``atol``.
+    """
     rng = np.random.default_rng(seed)
     worst = 0.0
     for d in range(directions):

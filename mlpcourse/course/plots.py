@@ -137,6 +137,41 @@ def draw_network(sizes: Sequence[int], title: str = "", max_drawn: int = 10) -> 
     return fig
 
 
+#: The nodes of ``draw_layer_graph``: key → ((x, y), label, colour).
+_LAYER_NODES = {
+    "a_prev": ((0.0, 0.0), r"$a^{[l-1]}$", COLORS[2]),
+    "w": ((2.4, 1.6), r"$w^{[l]}$", COLORS[4]),
+    "b": ((2.4, -1.6), r"$b^{[l]}$", COLORS[4]),
+    "z": ((4.2, 0.0), r"$z^{[l]} = w^{[l]} a^{[l-1]} + b^{[l]}$", COLORS[0]),
+    "a": ((7.3, 0.0), r"$a^{[l]} = \sigma(z^{[l]})$", COLORS[0]),
+    "loss": ((10.0, 0.0), r"$\mathcal{L}$", COLORS[3]),
+}
+#: Its forward edges (values), then its backward ones (derivatives of 𝓛) with their bends.
+_LAYER_FORWARD = (("a_prev", "z"), ("w", "z"), ("b", "z"), ("z", "a"), ("a", "loss"))
+_LAYER_BACKWARD = (
+    ("loss", "a", 0.45),
+    ("a", "z", 0.45),
+    ("z", "w", 0.35),
+    ("z", "b", -0.35),
+    ("z", "a_prev", 0.45),
+)
+#: Where each backward edge's equation is written, and the equation.
+_LAYER_EQUATIONS = (
+    ((8.65, 1.05), "BP1 at the output: $\\nabla_a \\mathcal{L}$\nelse from layer $l{+}1$"),
+    (
+        (5.75, 1.15),
+        "BP1/BP2: $\\delta^{[l]} = \\partial \\mathcal{L} / \\partial a^{[l]}"
+        " \\odot \\sigma'(z^{[l]})$",
+    ),
+    (
+        (4.15, 1.95),
+        "BP4: $\\partial \\mathcal{L} / \\partial w^{[l]} = \\delta^{[l]} (a^{[l-1]})^T$",
+    ),
+    ((4.0, -1.8), "BP3: $\\partial \\mathcal{L} / \\partial b^{[l]} = \\delta^{[l]}$"),
+    ((0.55, 1.15), "$(w^{[l]})^T \\delta^{[l]}$:\non to BP2 of layer $l{-}1$"),
+)
+
+
 def draw_layer_graph() -> Figure:
     """The computational graph of one layer l, forward (black) and backward (red).
 
@@ -146,18 +181,27 @@ def draw_layer_graph() -> Figure:
     equation that computes it: BP1 or BP2 for δ^[l], BP3 and BP4 for the
     gradients, and (w^[l])^T δ^[l] on its way to BP2 of layer l-1.
     """
-    from matplotlib.patches import FancyArrowPatch
-
-    nodes = {
-        "a_prev": ((0.0, 0.0), r"$a^{[l-1]}$", COLORS[2]),
-        "w": ((2.4, 1.6), r"$w^{[l]}$", COLORS[4]),
-        "b": ((2.4, -1.6), r"$b^{[l]}$", COLORS[4]),
-        "z": ((4.2, 0.0), r"$z^{[l]} = w^{[l]} a^{[l-1]} + b^{[l]}$", COLORS[0]),
-        "a": ((7.3, 0.0), r"$a^{[l]} = \sigma(z^{[l]})$", COLORS[0]),
-        "loss": ((10.0, 0.0), r"$\mathcal{L}$", COLORS[3]),
-    }
     fig, ax = plt.subplots(figsize=(9.0, 4.6))
-    for (x, y), label, color in nodes.values():
+    _draw_layer_nodes(ax)
+    back = COLORS[3]
+    for start, end in _LAYER_FORWARD:
+        _draw_layer_edge(ax, start, end, "black")
+    for start, end, rad in _LAYER_BACKWARD:
+        _draw_layer_edge(ax, start, end, back, rad=rad, dashed=True)
+    _write_layer_equations(ax, back)
+    ax.plot([], [], color="black", label="forward: values")
+    ax.plot([], [], color=back, linestyle="--", label="backward: derivatives of $\\mathcal{L}$")
+    ax.legend(loc="lower right", fontsize=10, frameon=False)
+    ax.set_xlim(-0.8, 10.6)
+    ax.set_ylim(-2.5, 2.4)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def _draw_layer_nodes(ax) -> None:
+    """Each node of the layer's graph as its label in a box of its colour."""
+    for (x, y), label, color in _LAYER_NODES.values():
         ax.text(
             x,
             y,
@@ -174,49 +218,31 @@ def draw_layer_graph() -> Figure:
             },
         )
 
-    def edge(start, end, color, rad=0.0, dashed=False):
-        ax.add_patch(
-            FancyArrowPatch(
-                nodes[start][0],
-                nodes[end][0],
-                arrowstyle="-|>",
-                mutation_scale=16,
-                connectionstyle=f"arc3,rad={rad}",
-                color=color,
-                lw=1.6,
-                zorder=2,
-                linestyle="--" if dashed else "-",
-                shrinkA=30,
-                shrinkB=30,
-            )
-        )
 
-    for start, end in (("a_prev", "z"), ("w", "z"), ("b", "z"), ("z", "a"), ("a", "loss")):
-        edge(start, end, "black")
-    back = COLORS[3]
-    for start, end, rad in (
-        ("loss", "a", 0.45),
-        ("a", "z", 0.45),
-        ("z", "w", 0.35),
-        ("z", "b", -0.35),
-        ("z", "a_prev", 0.45),
-    ):
-        edge(start, end, back, rad=rad, dashed=True)
-    labels = (
-        ((8.65, 1.05), "BP1 at the output: $\\nabla_a \\mathcal{L}$\nelse from layer $l{+}1$"),
-        (
-            (5.75, 1.15),
-            "BP1/BP2: $\\delta^{[l]} = \\partial \\mathcal{L} / \\partial a^{[l]}"
-            " \\odot \\sigma'(z^{[l]})$",
-        ),
-        (
-            (4.15, 1.95),
-            "BP4: $\\partial \\mathcal{L} / \\partial w^{[l]} = \\delta^{[l]} (a^{[l-1]})^T$",
-        ),
-        ((4.0, -1.8), "BP3: $\\partial \\mathcal{L} / \\partial b^{[l]} = \\delta^{[l]}$"),
-        ((0.55, 1.15), "$(w^{[l]})^T \\delta^{[l]}$:\non to BP2 of layer $l{-}1$"),
+def _draw_layer_edge(ax, start: str, end: str, color: str, rad=0.0, dashed=False) -> None:
+    """An arrow from node ``start`` to node ``end``, bent by ``rad``, dashed for backward."""
+    from matplotlib.patches import FancyArrowPatch
+
+    ax.add_patch(
+        FancyArrowPatch(
+            _LAYER_NODES[start][0],
+            _LAYER_NODES[end][0],
+            arrowstyle="-|>",
+            mutation_scale=16,
+            connectionstyle=f"arc3,rad={rad}",
+            color=color,
+            lw=1.6,
+            zorder=2,
+            linestyle="--" if dashed else "-",
+            shrinkA=30,
+            shrinkB=30,
+        )
     )
-    for (x, y), text in labels:
+
+
+def _write_layer_equations(ax, color: str) -> None:
+    """Beside each backward edge, the equation (BP1–BP4) that computes what it carries."""
+    for (x, y), text in _LAYER_EQUATIONS:
         ax.text(
             x,
             y,
@@ -224,7 +250,7 @@ def draw_layer_graph() -> Figure:
             ha="center",
             va="center",
             fontsize=10,
-            color=back,
+            color=color,
             zorder=4,
             bbox={
                 "boxstyle": "round,pad=0.2",
@@ -233,14 +259,6 @@ def draw_layer_graph() -> Figure:
                 "alpha": 0.9,
             },
         )
-    ax.plot([], [], color="black", label="forward: values")
-    ax.plot([], [], color=back, linestyle="--", label="backward: derivatives of $\\mathcal{L}$")
-    ax.legend(loc="lower right", fontsize=10, frameon=False)
-    ax.set_xlim(-0.8, 10.6)
-    ax.set_ylim(-2.5, 2.4)
-    ax.axis("off")
-    fig.tight_layout()
-    return fig
 
 
 def plot_loss_surface(
@@ -440,74 +458,19 @@ def draw_value_graph(root, names: Mapping[int, str] | None = None, title: str = 
     of its rightmost parent, a leaf just left of the first value made from
     it. Arrows run from each parent to the values made from it.
     """
-    from matplotlib.patches import FancyArrowPatch
-
     names = dict(names or {})
     nodes = graph_nodes(root)
     column = graph_columns(nodes)
-    users: dict[int, list] = {}
-    for node in nodes:
-        for parent in node.parents:
-            users.setdefault(id(parent), []).append(node)
-    for node in nodes:  # a leaf waits beside its first use (a bias, a target, a constant)
-        if not node.parents and id(node) in users:
-            column[id(node)] = min(column[id(u)] for u in users[id(node)]) - 1
-    width = max(column.values()) + 1
-    by_column: list[list] = [[] for _ in range(width)]
-    for node in nodes:
-        by_column[column[id(node)]].append(node)
-    # Rows: each value near the mean row of its parents, the leaves of a column after them.
-    row: dict[int, float] = {}
-    for members in by_column:
-        made = [n for n in members if n.parents]
-        made.sort(key=lambda n: float(np.mean([row[id(p)] for p in n.parents])))
-        members[:] = made + [n for n in members if not n.parents]
-        for i, node in enumerate(members):
-            row[id(node)] = i - (len(members) - 1) / 2
-    height = max(len(m) for m in by_column)
+    _place_leaves_beside_first_use(nodes, column)
+    by_column = _by_column(nodes, column)
+    row = _graph_rows(by_column)
+    width, height = len(by_column), max(len(m) for m in by_column)
     dx, dy = 1.7, 1.25
     fig, ax = plt.subplots(figsize=(1.5 * width + 0.3, 1.15 * height + 0.9))
-
-    def position(node) -> tuple[float, float]:
-        return dx * column[id(node)], -dy * row[id(node)]
-
+    position = {id(node): (dx * column[id(node)], -dy * row[id(node)]) for node in nodes}
+    _draw_value_arrows(ax, nodes, position)
     for node in nodes:
-        for parent in {id(p): p for p in node.parents}.values():
-            ax.add_patch(
-                FancyArrowPatch(
-                    position(parent),
-                    position(node),
-                    arrowstyle="-|>",
-                    mutation_scale=12,
-                    color="gray",
-                    lw=1.0,
-                    shrinkA=22,
-                    shrinkB=22,
-                    zorder=1,
-                )
-            )
-    for node in nodes:
-        x, y = position(node)
-        if id(node) in names:
-            name = names[id(node)]
-        elif node.parents:
-            name = node.op
-        else:
-            name = f"{node.data:g}"
-        color = COLORS[3] if node is root else COLORS[0] if node.parents else COLORS[2]
-        box = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": color, "lw": 2}
-        ax.text(x, y + 0.2, name, ha="center", va="center", fontsize=13, zorder=3, bbox=box)
-        ax.text(x, y - 0.22, f"{node.data:.4g}", ha="center", va="center", fontsize=11, zorder=3)
-        ax.text(
-            x,
-            y - 0.47,
-            f"{node.grad:.4g}",
-            ha="center",
-            va="center",
-            fontsize=11,
-            color=COLORS[3],
-            zorder=3,
-        )
+        _draw_value_box(ax, node, position[id(node)], _value_name(node, names), root)
     ax.plot([], [], " ", label="black: data (forward)")
     ax.plot([], [], " ", label="red: grad = ∂L/∂value (backward)")
     ax.legend(loc="upper left", fontsize=10, frameon=False, handlelength=0)
@@ -518,3 +481,90 @@ def draw_value_graph(root, names: Mapping[int, str] | None = None, title: str = 
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _place_leaves_beside_first_use(nodes: Sequence, column: dict[int, int]) -> None:
+    """Move each used leaf (a bias, a target, a constant) to just left of its first user."""
+    users: dict[int, list] = {}
+    for node in nodes:
+        for parent in node.parents:
+            users.setdefault(id(parent), []).append(node)
+    for node in nodes:
+        if not node.parents and id(node) in users:
+            column[id(node)] = min(column[id(u)] for u in users[id(node)]) - 1
+
+
+def _by_column(nodes: Sequence, column: dict[int, int]) -> list[list]:
+    """The nodes of each column, left to right, each column in the order the nodes were found."""
+    by_column: list[list] = [[] for _ in range(max(column.values()) + 1)]
+    for node in nodes:
+        by_column[column[id(node)]].append(node)
+    return by_column
+
+
+def _graph_rows(by_column: list[list]) -> dict[int, float]:
+    """``{id(value): row}``, centred on 0 in each column.
+
+    Each value sits near the mean row of its parents, the leaves of a column after
+    them. Reorders each column's list to match (the columns are ranked left to right).
+    """
+    row: dict[int, float] = {}
+    for members in by_column:
+        made = [n for n in members if n.parents]
+        made.sort(key=lambda n: float(np.mean([row[id(p)] for p in n.parents])))
+        members[:] = made + [n for n in members if not n.parents]
+        for i, node in enumerate(members):
+            row[id(node)] = i - (len(members) - 1) / 2
+    return row
+
+
+def _draw_value_arrows(ax, nodes: Sequence, position: dict[int, tuple[float, float]]) -> None:
+    """A grey arrow from each parent to each value made from it (once for a repeated parent)."""
+    from matplotlib.patches import FancyArrowPatch
+
+    for node in nodes:
+        for parent in {id(p): p for p in node.parents}.values():
+            ax.add_patch(
+                FancyArrowPatch(
+                    position[id(parent)],
+                    position[id(node)],
+                    arrowstyle="-|>",
+                    mutation_scale=12,
+                    color="gray",
+                    lw=1.0,
+                    shrinkA=22,
+                    shrinkB=22,
+                    zorder=1,
+                )
+            )
+
+
+def _value_name(node, names: Mapping[int, str]) -> str:
+    """The name ``names`` gives ``node``, else its ``op``, else (a leaf) its number."""
+    if id(node) in names:
+        return names[id(node)]
+    if node.parents:
+        return node.op
+    return f"{node.data:g}"
+
+
+def _draw_value_box(ax, node, at: tuple[float, float], name: str, root) -> None:
+    """``node``'s box at ``at``: its name, its data below, and its grad in red below that.
+
+    The box is red for ``root``, blue for a value made by an operation, green for a leaf.
+    """
+    x, y = at
+    color = COLORS[3] if node is root else COLORS[0] if node.parents else COLORS[2]
+    box = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": color, "lw": 2}
+    ax.text(x, y + 0.2, name, ha="center", va="center", fontsize=13, zorder=3, bbox=box)
+    ax.text(x, y - 0.22, f"{node.data:.4g}", ha="center", va="center", fontsize=11, zorder=3)
+    ax.text(
+        x,
+        y - 0.47,
+        f"{node.grad:.4g}",
+        ha="center",
+        va="center",
+        fontsize=11,
+        color=COLORS[3],
+        zorder=3,
+    )

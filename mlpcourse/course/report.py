@@ -84,18 +84,37 @@ def _students_html(names: list[str]) -> str:
 def render_html(summary: ClassSummary, title: str = "Class report", book_url: str = "") -> str:
     """The whole page, self-contained."""
     figures = _figures(summary)
-    graded = len(summary.scores)
     parts = [
+        *_html_head(summary, title),
+        *_html_monday(summary, book_url),
+        *_html_scores_and_functions(summary, figures),
+        *_html_chapters(summary),
+        *_html_diagnoses(summary, book_url),
+        *_html_troubles(summary, figures),
+        *_html_ungraded(summary),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _html_head(summary: ClassSummary, title: str) -> list[str]:
+    """The page's head and title, and the class in one sentence: submissions, mean score."""
+    return [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{e(title)}</h1>",
-        f"<p>{len(summary.students)} submissions: {graded} graded, "
+        f"<p>{len(summary.students)} submissions: {len(summary.scores)} graded, "
         f"{len(summary.errors)} could not be graded. Mean score "
         f"{_mean(summary):.1f} / {summary.max_score:g}.{_cases(summary, e)}</p>",
-        '<div class="monday"><h2 id="monday">What to re-teach on Monday</h2>',
     ]
+
+
+def _html_monday(summary: ClassSummary, book_url: str) -> list[str]:
+    """The box on top: the three most common named mistakes, each with its section."""
+    graded = len(summary.scores)
+    parts = ['<div class="monday"><h2 id="monday">What to re-teach on Monday</h2>']
     top = summary.top()
     if top:
         parts.append("<ol>")
@@ -109,8 +128,12 @@ def render_html(summary: ClassSummary, title: str = "Class report", book_url: st
         parts.append("</ol>")
     else:
         parts.append("<p>No named mistake in this class.</p>")
-    parts += [
-        "</div>",
+    return [*parts, "</div>"]
+
+
+def _html_scores_and_functions(summary: ClassSummary, figures: dict[str, str]) -> list[str]:
+    """The score histogram, then the pass rate of each function graded (figure and table)."""
+    parts = [
         '<h2 id="scores">Score distribution</h2>',
         f'<img alt="histogram of the scores" src="{figures["scores"]}">',
         '<h2 id="functions">Pass rate per function</h2>',
@@ -125,8 +148,12 @@ def render_html(summary: ClassSummary, title: str = "Class report", book_url: st
                 f'<td class="n">{f.passed}/{f.graded}</td><td class="n">{f.not_written}</td>'
                 f'<td class="n">{_percent(f.passed, f.graded)}</td></tr>'
             )
-    parts += [
-        "</table>",
+    return [*parts, "</table>"]
+
+
+def _html_chapters(summary: ClassSummary) -> list[str]:
+    """Per chapter: the students with every check passed, and the checks passed."""
+    parts = [
         '<h2 id="chapters">Pass rate per chapter</h2>',
         "<table><tr><th>chapter</th><th>students with every check</th><th>checks passed</th></tr>",
     ]
@@ -137,8 +164,12 @@ def render_html(summary: ClassSummary, title: str = "Class report", book_url: st
                 f'({_percent(c.complete, c.students)})</td><td class="n">{c.checks_passed}/'
                 f"{c.checks_graded} ({_percent(c.checks_passed, c.checks_graded)})</td></tr>"
             )
-    parts += [
-        "</table>",
+    return [*parts, "</table>"]
+
+
+def _html_diagnoses(summary: ClassSummary, book_url: str) -> list[str]:
+    """Every named mistake, most common first, with its section and its students."""
+    parts = [
         '<h2 id="diagnoses">Mistakes across the class</h2>',
         "<p>Each failed function's diagnosis, most common first (stubs, crashes and "
         "timeouts are counted elsewhere).</p>",
@@ -151,35 +182,38 @@ def render_html(summary: ClassSummary, title: str = "Class report", book_url: st
             f"<td>{e(d.label)}</td><td>{_section_link(d, book_url)}</td>"
             f"<td>{_students_html(d.students)}</td></tr>"
         )
-    parts += [
-        "</table>",
+    return [*parts, "</table>"]
+
+
+def _html_troubles(summary: ClassSummary, figures: dict[str, str]) -> list[str]:
+    """The mistakes by chapter (figure), then the checks that crashed or timed out."""
+    parts = [
         '<h2 id="by-chapter">Misconceptions by chapter</h2>',
         f'<img alt="mistakes by chapter, stacked by diagnosis" src="{figures["chapters"]}">',
         '<h2 id="trouble">Crashed, timed out or not graded</h2>',
     ]
-    if summary.troubles:
+    if not summary.troubles:
+        return [*parts, "<p>No test crashed or timed out.</p>"]
+    parts.append(
+        "<table><tr><th>student</th><th>function</th><th>what happened</th><th>message</th></tr>"
+    )
+    for t in summary.troubles:
         parts.append(
-            "<table><tr><th>student</th><th>function</th><th>what happened</th>"
-            "<th>message</th></tr>"
+            f"<tr><td>{e(t.student)}</td><td><code>{e(t.function)}</code></td>"
+            f'<td>{e(t.label)}</td><td class="msg">{e(_cut(t.message))}</td></tr>'
         )
-        for t in summary.troubles:
-            parts.append(
-                f"<tr><td>{e(t.student)}</td><td><code>{e(t.function)}</code></td>"
-                f'<td>{e(t.label)}</td><td class="msg">{e(_cut(t.message))}</td></tr>'
-            )
-        parts.append("</table>")
-    else:
-        parts.append("<p>No test crashed or timed out.</p>")
-    parts.append("<h3>Submissions that could not be graded</h3>")
-    if summary.errors:
-        parts.append("<table><tr><th>student</th><th>error</th></tr>")
-        for student, error in sorted(summary.errors.items()):
-            parts.append(f'<tr><td>{e(student)}</td><td class="msg">{e(_cut(error))}</td></tr>')
-        parts.append("</table>")
-    else:
-        parts.append("<p>None.</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return [*parts, "</table>"]
+
+
+def _html_ungraded(summary: ClassSummary) -> list[str]:
+    """The submissions that could not be graded, each with its error."""
+    parts = ["<h3>Submissions that could not be graded</h3>"]
+    if not summary.errors:
+        return [*parts, "<p>None.</p>"]
+    parts.append("<table><tr><th>student</th><th>error</th></tr>")
+    for student, error in sorted(summary.errors.items()):
+        parts.append(f'<tr><td>{e(student)}</td><td class="msg">{e(_cut(error))}</td></tr>')
+    return [*parts, "</table>"]
 
 
 def _cases(summary: ClassSummary, escape) -> str:
@@ -211,32 +245,55 @@ def md(text: object) -> str:
 def render_markdown(summary: ClassSummary, title: str = "Class report", book_url: str = "") -> str:
     """The same report in Markdown (figures as data URIs; viewers may or may not show them)."""
     figures = _figures(summary)
-    graded = len(summary.scores)
-
-    def link(d: Diagnosis) -> str:
-        s = d.section
-        return f"[{md(s.page)}: {md(s.title)}]({s.href(book_url)})" if s else ""
-
     lines = [
         f"# {md(title)}",
         "",
-        f"{len(summary.students)} submissions: {graded} graded, {len(summary.errors)} could not "
-        f"be graded. Mean score {_mean(summary):.1f} / {summary.max_score:g}."
-        + _cases(summary, md),
+        f"{len(summary.students)} submissions: {len(summary.scores)} graded, "
+        f"{len(summary.errors)} could not be graded. Mean score {_mean(summary):.1f} / "
+        f"{summary.max_score:g}." + _cases(summary, md),
         "",
         "## What to re-teach on Monday",
         "",
+        *_md_monday(summary, book_url),
     ]
-    for k, d in enumerate(summary.top(), 1):
-        lines.append(
-            f"{k}. **{count(len(d.students), 'student')}** ({_percent(len(d.students), graded)}): "
-            f"{md(d.function)}: {md(d.label)}. Revisit {link(d) or md(d.chapter)}."
-        )
-    if not summary.top():
-        lines.append("No named mistake in this class.")
     lines += ["", "## Score distribution", "", f"![score distribution]({figures['scores']})"]
     lines += ["", "## Pass rate per function", "", f"![pass rates]({figures['functions']})", ""]
+    lines += _md_rates(summary)
+    lines += ["", "## Mistakes across the class", ""]
+    lines += _md_diagnoses(summary, book_url)
+    lines += ["", "## Misconceptions by chapter", "", f"![by chapter]({figures['chapters']})"]
+    lines += ["", "## Crashed, timed out or not graded", ""]
     lines += _table(
+        ["student", "function", "what happened", "message"],
+        [[t.student, t.function, t.label, _cut(t.message)] for t in summary.troubles],
+    ) or ["No test crashed or timed out."]
+    lines += ["", "### Submissions that could not be graded", ""]
+    lines += _table(
+        ["student", "error"], [[s, _cut(m)] for s, m in sorted(summary.errors.items())]
+    ) or ["None."]
+    return "\n".join(lines) + "\n"
+
+
+def _md_link(d: Diagnosis, book_url: str) -> str:
+    """A Markdown link to the book section of diagnosis ``d`` ("" when it has none)."""
+    s = d.section
+    return f"[{md(s.page)}: {md(s.title)}]({s.href(book_url)})" if s else ""
+
+
+def _md_monday(summary: ClassSummary, book_url: str) -> list[str]:
+    """The three most common named mistakes, numbered, each with its section to revisit."""
+    graded = len(summary.scores)
+    lines = [
+        f"{k}. **{count(len(d.students), 'student')}** ({_percent(len(d.students), graded)}): "
+        f"{md(d.function)}: {md(d.label)}. Revisit {_md_link(d, book_url) or md(d.chapter)}."
+        for k, d in enumerate(summary.top(), 1)
+    ]
+    return lines or ["No named mistake in this class."]
+
+
+def _md_rates(summary: ClassSummary) -> list[str]:
+    """The table of pass rates per function, then the section of pass rates per chapter."""
+    lines = _table(
         ["chapter", "function", "passed", "not written", "pass rate"],
         [
             [f.chapter, f.function, f"{f.passed}/{f.graded}", f.not_written, _rate(f)]
@@ -253,25 +310,24 @@ def render_markdown(summary: ClassSummary, title: str = "Class report", book_url
             if c.students
         ],
     )
-    lines += ["", "## Mistakes across the class", ""]
-    lines += _table(
+    return lines
+
+
+def _md_diagnoses(summary: ClassSummary, book_url: str) -> list[str]:
+    """The table of every named mistake, most common first, with its section and students."""
+    return _table(
         ["students", "function", "diagnosis", "book section to revisit", "who"],
         [
-            [len(d.students), d.function, d.label, _Raw(link(d)), ", ".join(d.students)]
+            [
+                len(d.students),
+                d.function,
+                d.label,
+                _Raw(_md_link(d, book_url)),
+                ", ".join(d.students),
+            ]
             for d in summary.diagnoses
         ],
     )
-    lines += ["", "## Misconceptions by chapter", "", f"![by chapter]({figures['chapters']})"]
-    lines += ["", "## Crashed, timed out or not graded", ""]
-    lines += _table(
-        ["student", "function", "what happened", "message"],
-        [[t.student, t.function, t.label, _cut(t.message)] for t in summary.troubles],
-    ) or ["No test crashed or timed out."]
-    lines += ["", "### Submissions that could not be graded", ""]
-    lines += _table(
-        ["student", "error"], [[s, _cut(m)] for s, m in sorted(summary.errors.items())]
-    ) or ["None."]
-    return "\n".join(lines) + "\n"
 
 
 class _Raw(str):

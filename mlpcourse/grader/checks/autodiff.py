@@ -724,13 +724,40 @@ def check_backward(impl, cases: Cases) -> None:
 
 
 def _check_sweep(impl, graph: Fixtures, root: int, stray: int | None, label: str) -> None:
+    """L.backward() on ``graph``, L its node ``root``: the sweep, then every ∂L/∂v.
+
+    The sweep starts from ∂L/∂L = 1 and runs the rule of each value L depends on
+    once, in reverse topological order, and not that of ``stray`` (L does not use
+    it). A large graph (100 rules or more) is a chain, whose order is known.
+    """
+    everything = list(range(len(graph.parents)))
+    nodes, order = _run_backward(impl, graph, root, label)
+    seed = nodes[root].value("grad") if root in nodes else None
+    where = f"L.backward() on {label}"
+    _check_seed(where, seed)
+    if len(order) < 100:
+        _check_each_rule_once(graph, root, stray, order, where)
+        _check_reverse_topological(graph, order, where)
+    elif order != list(range(len(everything) - 1, 0, -1)):
+        raise AssertionError(
+            f"{where}: the rules ran {len(order)} times in all, not once each in reverse order "
+            f"({len(everything) - 1} rules, the output's first)"
+        )
+    _check_gradients(graph, nodes, root, where)
+
+
+def _run_backward(impl, graph: Fixtures, root: int, label: str) -> tuple[dict, list[int]]:
+    """The student's L.backward() on ``graph``: the nodes reported, and the order rules ran.
+
+    Every node is reported in a small graph; in a large one, the first, the middle one
+    and L. A RecursionError is named as a recursive topological sort.
+    """
     program = graph.program
     program.backward(root)
-    reached = graph.ancestors(root)
     everything = list(range(len(graph.parents)))
     report = everything if len(everything) < 100 else [0, len(everything) // 2, root]
     try:
-        nodes, order = run(impl, program, report, f"L.backward() on {label}")
+        return run(impl, program, report, f"L.backward() on {label}")
     except RemoteError as error:
         if error.kind == "RecursionError":
             raise AssertionError(
@@ -739,11 +766,10 @@ def _check_sweep(impl, graph: Fixtures, root: int, stray: int | None, label: str
                 "with a loop and a list as a stack"
             ) from None
         raise
-    name = {k: graph.names[k] for k in everything}
-    seed = nodes[root].value("grad") if root in nodes else None
-    rules = [k for k in everything if graph.parents[k]]
-    ran = {k: order.count(k) for k in rules} if len(order) < 100 else None
-    where = f"L.backward() on {label}"
+
+
+def _check_seed(where: str, seed: float | None) -> None:
+    """The sweep starts from L.grad = ∂L/∂L = 1.0 (``seed`` None: L was not reported)."""
     if seed is not None and seed != 1.0:
         cause = (
             "the seed is missing: backward must set self.grad = 1.0 (∂L/∂L) before the sweep"
@@ -753,41 +779,52 @@ def _check_sweep(impl, graph: Fixtures, root: int, stray: int | None, label: str
         raise AssertionError(
             f"{where}: L.grad is {plain(seed)}, expected 1.0. Likely cause: {cause}"
         )
-    if ran is not None:
-        twice = [k for k in rules if ran[k] > 1 and k in reached]
-        if twice:
-            raise AssertionError(
-                f"{where}: the rule of {name[twice[0]]} ran {ran[twice[0]]} times. Likely cause: "
-                "a node visited twice: a Value reached by several paths must be sorted once "
-                "(keep a set of the Values already visited)"
-            )
-        missed = [k for k in rules if ran[k] == 0 and k in reached]
-        if missed:
-            raise AssertionError(
-                f"{where}: the rule of {name[missed[0]]} never ran. Likely cause: not every Value "
-                "L depends on was visited: follow parents all the way to the leaves"
-            )
-        if stray is not None and ran[stray]:
-            raise AssertionError(
-                f"{where}: the rule of {name[stray]} ran, though L does not depend on it. Likely "
-                "cause: the sweep must visit only the Values reached from L through parents"
-            )
-        position = {k: i for i, k in enumerate(order)}
-        for k in rules:
-            for p in graph.parents[k]:
-                if p in position and k in position and position[p] < position[k]:
-                    raise AssertionError(
-                        f"{where}: the rule of {name[p]} ran before that of {name[k]}, which uses "
-                        f"it. Likely cause: a node visited before its children: a Value passes "
-                        "its gradient on only once every Value that uses it has added its "
-                        "share, so the rules run in reverse topological order"
-                    )
-    elif order != list(range(len(everything) - 1, 0, -1)):
+
+
+def _check_each_rule_once(
+    graph: Fixtures, root: int, stray: int | None, order: list[int], where: str
+) -> None:
+    """The rule of each value L depends on ran exactly once, and that of ``stray`` never."""
+    reached = graph.ancestors(root)
+    name = graph.names
+    rules = [k for k in range(len(graph.parents)) if graph.parents[k]]
+    ran = {k: order.count(k) for k in rules}
+    twice = [k for k in rules if ran[k] > 1 and k in reached]
+    if twice:
         raise AssertionError(
-            f"{where}: the rules ran {len(order)} times in all, not once each in reverse order "
-            f"({len(everything) - 1} rules, the output's first)"
+            f"{where}: the rule of {name[twice[0]]} ran {ran[twice[0]]} times. Likely cause: "
+            "a node visited twice: a Value reached by several paths must be sorted once "
+            "(keep a set of the Values already visited)"
         )
-    _check_gradients(graph, nodes, root, where)
+    missed = [k for k in rules if ran[k] == 0 and k in reached]
+    if missed:
+        raise AssertionError(
+            f"{where}: the rule of {name[missed[0]]} never ran. Likely cause: not every Value "
+            "L depends on was visited: follow parents all the way to the leaves"
+        )
+    if stray is not None and ran[stray]:
+        raise AssertionError(
+            f"{where}: the rule of {name[stray]} ran, though L does not depend on it. Likely "
+            "cause: the sweep must visit only the Values reached from L through parents"
+        )
+
+
+def _check_reverse_topological(graph: Fixtures, order: list[int], where: str) -> None:
+    """Each value's rule ran before those of its parents (reverse topological order).
+
+    A value v may pass ∂L/∂v on to its parents only once ∂L/∂v is complete: once
+    every value that uses v has added its share.
+    """
+    position = {k: i for i, k in enumerate(order)}
+    for k in range(len(graph.parents)):
+        for p in graph.parents[k]:
+            if p in position and k in position and position[p] < position[k]:
+                raise AssertionError(
+                    f"{where}: the rule of {graph.names[p]} ran before that of {graph.names[k]}, "
+                    "which uses it. Likely cause: a node visited before its children: a Value "
+                    "passes its gradient on only once every Value that uses it has added its "
+                    "share, so the rules run in reverse topological order"
+                )
 
 
 def _check_gradients(graph: Fixtures, nodes: dict, root: int, where: str) -> None:

@@ -334,69 +334,94 @@ def check_update_mini_batch(impl, cases: Cases) -> None:
 @graded(3, "Network.sgd")
 def check_sgd(impl, cases: Cases) -> None:
     """A fresh shuffle each epoch, every example once per epoch, the last partial batch kept."""
-    sizes, m, batch_size, epochs, lr = [2, 3, 2], 23, 5, 3, 0.7
-
-    def batches_of(seed: int) -> list[list[list[int]]]:
-        net = impl.network.Network(sizes, seed=0)
-        x = np.vstack([np.arange(m, dtype=np.float64), np.zeros(m)])
-        y = np.vstack([np.arange(m, dtype=np.float64) + 1000, np.ones(m)])
-        seen: list[tuple[list[int], float]] = []
-
-        def update_mini_batch(x_batch, y_batch, rate):
-            ids = np.asarray(x_batch)[0].astype(int).tolist()
-            if np.asarray(y_batch)[0].astype(int).tolist() != [i + 1000 for i in ids]:
-                raise AssertionError("sgd: the columns of y in a batch must match those of x")
-            seen.append((ids, rate))
-
-        net.update_mini_batch = update_mini_batch
-        label = f"sgd(x, y, epochs={epochs}, batch_size={batch_size}, lr={lr}) with m = {m}"
-        history = call(
-            net.sgd,
-            label,
-            x=x,
-            y=y,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            rng=cases.rng(seed),
-        )
-        _check_history(label, history, epochs)
-        per_epoch = -(-m // batch_size)
-        if len(seen) != epochs * per_epoch:
-            hint = ""
-            if len(seen) == epochs * (m // batch_size):
-                hint = ". Likely cause: the last, smaller batch of each epoch is dropped"
-            raise AssertionError(
-                f"{label}: expected {epochs} × {per_epoch} = {epochs * per_epoch} calls of "
-                f"update_mini_batch (the last batch of each epoch has {m % batch_size}); "
-                f"got {len(seen)}{hint}"
-            )
-        if any(rate != lr for _, rate in seen):
-            raise AssertionError(f"{label}: update_mini_batch must get lr = {lr}")
-        result = []
-        for e in range(epochs):
-            batches = [ids for ids, _ in seen[e * per_epoch : (e + 1) * per_epoch]]
-            sizes_seen = [len(b) for b in batches]
-            expected = [batch_size] * (m // batch_size) + [m % batch_size]
-            if sizes_seen != expected:
-                raise AssertionError(
-                    f"{label}: epoch {e + 1} had batch sizes {sizes_seen}; expected {expected}"
-                )
-            if sorted(sum(batches, [])) != list(range(m)):
-                raise AssertionError(
-                    f"{label}: epoch {e + 1} did not use every example exactly once"
-                )
-            result.append(batches)
-        return result
-
-    run = batches_of(11)
-    if run[0] == run[1] or run[1] == run[2]:
+    run = SimpleNamespace(sizes=[2, 3, 2], m=23, batch_size=5, epochs=3, lr=0.7)
+    batches = _sgd_batches(impl, cases, run, 11)
+    if batches[0] == batches[1] or batches[1] == batches[2]:
         raise AssertionError("sgd: the batches must be shuffled afresh every epoch")
-    if batches_of(11) != run:
+    if _sgd_batches(impl, cases, run, 11) != batches:
         raise AssertionError("sgd: the shuffling must come from rng (same seed, same batches)")
-    if batches_of(12) == run:
+    if _sgd_batches(impl, cases, run, 12) == batches:
         raise AssertionError("sgd: the shuffling must come from rng (another seed, other batches)")
     _check_records(impl, cases)
+
+
+def _sgd_batches(impl, cases: Cases, run: SimpleNamespace, seed: int) -> list[list[list[int]]]:
+    """The examples of each mini-batch of each epoch of sgd, with rng = ``cases.rng(seed)``.
+
+    Example i is the column (i, 0) of x, with (1000 + i, 1) in y, so that a batch
+    shows which examples it holds. The student's ``update_mini_batch`` is
+    replaced by one that records each batch and its α; the calls must number
+    epochs × ⌈m / batch_size⌉, each with α = lr.
+    """
+    net = impl.network.Network(run.sizes, seed=0)
+    x = np.vstack([np.arange(run.m, dtype=np.float64), np.zeros(run.m)])
+    y = np.vstack([np.arange(run.m, dtype=np.float64) + 1000, np.ones(run.m)])
+    seen: list[tuple[list[int], float]] = []
+    net.update_mini_batch = _recorder(seen)
+    label = (
+        f"sgd(x, y, epochs={run.epochs}, batch_size={run.batch_size}, lr={run.lr}) with m = {run.m}"
+    )
+    history = call(
+        net.sgd,
+        label,
+        x=x,
+        y=y,
+        epochs=run.epochs,
+        batch_size=run.batch_size,
+        lr=run.lr,
+        rng=cases.rng(seed),
+    )
+    _check_history(label, history, run.epochs)
+    _check_calls(label, seen, run)
+    return [_epoch_batches(label, seen, run, e) for e in range(run.epochs)]
+
+
+def _recorder(seen: list):
+    """An ``update_mini_batch(x_batch, y_batch, rate)`` that appends (example ids, rate) to seen.
+
+    It checks that y's columns are those of the same examples as x's.
+    """
+
+    def update_mini_batch(x_batch, y_batch, rate):
+        ids = np.asarray(x_batch)[0].astype(int).tolist()
+        if np.asarray(y_batch)[0].astype(int).tolist() != [i + 1000 for i in ids]:
+            raise AssertionError("sgd: the columns of y in a batch must match those of x")
+        seen.append((ids, rate))
+
+    return update_mini_batch
+
+
+def _check_calls(label: str, seen: list, run: SimpleNamespace) -> None:
+    """update_mini_batch ran epochs × ⌈m / batch_size⌉ times (the last batch kept), with α = lr."""
+    m, batch_size, epochs, lr = run.m, run.batch_size, run.epochs, run.lr
+    per_epoch = -(-m // batch_size)
+    if len(seen) != epochs * per_epoch:
+        hint = ""
+        if len(seen) == epochs * (m // batch_size):
+            hint = ". Likely cause: the last, smaller batch of each epoch is dropped"
+        raise AssertionError(
+            f"{label}: expected {epochs} × {per_epoch} = {epochs * per_epoch} calls of "
+            f"update_mini_batch (the last batch of each epoch has {m % batch_size}); "
+            f"got {len(seen)}{hint}"
+        )
+    if any(rate != lr for _, rate in seen):
+        raise AssertionError(f"{label}: update_mini_batch must get lr = {lr}")
+
+
+def _epoch_batches(label: str, seen: list, run: SimpleNamespace, e: int) -> list[list[int]]:
+    """The batches of epoch ``e``: ⌊m / batch_size⌋ full ones, then the rest, every example once."""
+    m, batch_size = run.m, run.batch_size
+    per_epoch = -(-m // batch_size)
+    batches = [ids for ids, _ in seen[e * per_epoch : (e + 1) * per_epoch]]
+    sizes_seen = [len(b) for b in batches]
+    expected = [batch_size] * (m // batch_size) + [m % batch_size]
+    if sizes_seen != expected:
+        raise AssertionError(
+            f"{label}: epoch {e + 1} had batch sizes {sizes_seen}; expected {expected}"
+        )
+    if sorted(sum(batches, [])) != list(range(m)):
+        raise AssertionError(f"{label}: epoch {e + 1} did not use every example exactly once")
+    return batches
 
 
 def _check_history(label: str, history, epochs: int) -> None:
