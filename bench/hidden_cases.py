@@ -32,8 +32,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.project.mutants.diagnoses import DIAGNOSES  # noqa: E402
-
 from mlpcourse import gradcheck  # noqa: E402
 from mlpcourse.chapters import EXERCISE_MODULES  # noqa: E402
 from mlpcourse.grader.cases import Cases  # noqa: E402
@@ -43,6 +41,7 @@ from mlpcourse.grader.limits import Limits  # noqa: E402
 from tests.project.mutants import Variant  # noqa: E402
 from tests.project.mutants.alternatives import ALTERNATIVES  # noqa: E402
 from tests.project.mutants.bugs import BUGS  # noqa: E402
+from tests.project.mutants.diagnoses import DIAGNOSES  # noqa: E402
 from tests.project.mutants.submissions import write_submission  # noqa: E402
 
 # ---- the worst error of a passing comparison, per check (this process's own record) --------
