@@ -22,14 +22,8 @@ from mlpcourse.grader import reference
 from mlpcourse.grader.diagnosis import CAUSE
 from mlpcourse.grader.inert import inert
 from mlpcourse.grader.limits import Limits
-from mlpcourse.runner.protocol import (
-    Peer,
-    PeerGone,
-    ProtocolError,
-    RemoteError,
-    Timeout,
-    Unsupported,
-)
+from mlpcourse.runner.codec import ProtocolError, Unsupported, handle
+from mlpcourse.runner.protocol import Peer, PeerGone, RemoteError, Timeout
 
 
 class Remote:
@@ -37,22 +31,26 @@ class Remote:
 
     __slots__ = ("_peer", "_handle", "_label")
 
-    def __init__(self, peer: "GraderPeer", handle: dict, label: str) -> None:
+    def __init__(self, peer: "GraderPeer", target: dict, label: str) -> None:
+        """The runner's object ``target`` (a handle), reached through ``peer``."""
         object.__setattr__(self, "_peer", peer)
-        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_handle", target)
         object.__setattr__(self, "_label", label)
 
     def __getattr__(self, name: str):
+        """The object's public attribute ``name``, read in the runner."""
         if name.startswith("_"):
             raise AttributeError(name)
         return self._peer.request("getattr", target=self._handle, name=name)["value"]
 
     def __setattr__(self, name: str, value) -> None:
+        """Set the object's public attribute ``name`` in the runner."""
         if name.startswith("_"):
             raise AttributeError(name)
         self._peer.request("setattr", {"value": value}, target=self._handle, name=name)
 
     def __call__(self, *args, **kwargs):
+        """Call the object in the runner; the result, decoded."""
         return self.call_reporting(args, kwargs)[0]
 
     def call_reporting(self, args, kwargs=None) -> tuple[object, list[int]]:
@@ -64,6 +62,7 @@ class Remote:
         return reply["value"], modified
 
     def __repr__(self) -> str:
+        """``<label (student code)>``."""
         return f"<{self._label} (student code)>"
 
 
@@ -73,6 +72,7 @@ class GraderPeer(Peer):
     side = "T"
 
     def __init__(self, reader: int, writer: int) -> None:
+        """Talk to the runner over ``reader`` and ``writer``; nothing allowed yet."""
         super().__init__(reader, writer)
         self.allowed: frozenset[str] = frozenset()
         self.waiting_on: list[str] = []
@@ -87,8 +87,9 @@ class GraderPeer(Peer):
         del self.handlers["getattr"], self.handlers["setattr"]
 
     def proxy(self, side: str, key, label: str):
+        """A runner object as a :class:`Remote`; an allowed collaborator as the grader's own."""
         if side == "U" and type(key) is int:
-            return Remote(self, {"h": ["U", key, label]}, inert(label))  # names it in messages
+            return Remote(self, handle("U", key, label), inert(label))  # names it in messages
         if side == "R" and type(key) is str:
             if key not in self.allowed:
                 raise PermissionError(
@@ -108,14 +109,16 @@ class GraderPeer(Peer):
         return value
 
     def handle_of(self, value):
+        """A :class:`Remote` or a collaborator goes back as the handle it came as."""
         if type(value) is Remote:
             return value._handle
         name = self._reference_names.get(id(value))
         if name is not None:
-            return {"h": ["R", name, name]}
+            return handle("R", name, name)
         return None
 
     def call(self, target: dict, args: tuple, kwargs: dict, label: str = "") -> dict:
+        """As :meth:`Peer.call`; ``label`` names the function in a message if time runs out."""
         self.waiting_on.append(label)
         try:
             return super().call(target, args, kwargs)
@@ -210,6 +213,7 @@ def plain_error(error: RemoteError) -> RemoteError:
 
 
 def _unmarked(text: str) -> str:
+    """``text`` made inert, the grader's word for a diagnosis lowered in it."""
     return re.sub(re.escape(CAUSE), CAUSE.lower(), inert(text), flags=re.IGNORECASE)
 
 
@@ -238,9 +242,11 @@ class RemoteModule:
     """``impl.activations``: its names looked up in the runner on first use."""
 
     def __init__(self, peer: GraderPeer, module: str) -> None:
+        """The runner's ``mlpcourse.<module>``, through ``peer``."""
         self._peer, self._module, self._found = peer, module, {}
 
     def __getattr__(self, name: str):
+        """The student's function or class ``name`` (an AssertionError if it is a value)."""
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._found:
@@ -257,6 +263,7 @@ class RemoteImplementation:
     """The student's exercise modules as the checks see them: ``impl.network.Network``."""
 
     def __init__(self, peer: GraderPeer) -> None:
+        """Every exercise module of the runner behind ``peer``."""
         from mlpcourse.chapters import EXERCISE_MODULES
 
         self._peer = peer

@@ -38,16 +38,15 @@ import numpy as np
 
 from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.runner import graphs
-from mlpcourse.runner.protocol import (
-    Peer,
-    PeerGone,
+from mlpcourse.runner.codec import (
     ProtocolError,
-    RemoteError,
+    handle,
     moved_generators,
     same,
-    student_frames,
     text,
+    unsupported,
 )
+from mlpcourse.runner.protocol import Peer, PeerGone, RemoteError, student_frames
 
 
 class StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -61,21 +60,25 @@ class StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """
 
     def __init__(self, folder: Path, peer: "RunnerPeer") -> None:
+        """Import the student's modules from ``folder``; ``peer`` gives the stand-ins."""
         self.folder, self.peer = folder, peer
         self.graded_module = ""
         self.proxies: list[str] = []
         self.traced: list[str] = []
 
     def find_spec(self, fullname, path=None, target=None):
+        """A spec loaded here for ``mlpcourse.<exercise>``, None for any other module."""
         package, _, name = fullname.partition(".")
         if package != "mlpcourse" or name not in EXERCISE_MODULES:
             return None
         return importlib.machinery.ModuleSpec(fullname, self, origin=f"mlpcourse/{name}.py")
 
     def create_module(self, spec):
+        """None: Python's default module object."""
         return None
 
     def exec_module(self, module) -> None:
+        """Run the student's file in ``module``, then put in the stand-ins and tracers."""
         name = module.__name__.partition(".")[2]
         display = f"mlpcourse/{name}.py"
         module.__file__ = display
@@ -109,11 +112,13 @@ class StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         peer = self.peer
 
         def __getattr__(attribute: str):
+            """Any public name of the module: a function that raises :class:`NotImportable`."""
             if attribute.startswith("__"):
                 raise AttributeError(attribute)
             qualified = f"{name}.{attribute}"
 
             def unavailable(*args, **kwargs):
+                """Record the call, and raise: the module did not import."""
                 peer.called.add(qualified)
                 raise NotImportable(reason)
 
@@ -153,9 +158,12 @@ class StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 class RunnerPeer(Peer):
+    """The untrusted end: serves the student's code, stands in for the grader's functions."""
+
     side = "U"
 
     def __init__(self, reader: int, writer: int, folder: Path) -> None:
+        """Serve the grader over ``reader`` and ``writer``, importing the student's ``folder``."""
         super().__init__(reader, writer)
         self.modules = StudentModules(folder, self)
         sys.meta_path.insert(0, self.modules)
@@ -172,11 +180,15 @@ class RunnerPeer(Peer):
         signal.signal(signal.SIGALRM, self._out_of_time)
 
     def _out_of_time(self, signum, frame) -> None:
+        """On SIGALRM: interrupt the student's code if it is running, else nothing."""
         if self.running_student_code:
             raise OutOfTime("the time for this check ran out")
 
     def traced_function(self, qualified: str, function):
+        """``function`` recording in :attr:`called` that it was called, as ``qualified``."""
+
         def traced(*args, **kwargs):
+            """Record the call, then call the student's function."""
             self.called.add(qualified)
             return function(*args, **kwargs)
 
@@ -186,34 +198,41 @@ class RunnerPeer(Peer):
 
     # ---- stand-ins for the grader's functions ---------------------------------------------
 
-    def _stand_in(self, handle: dict, name: str):
+    def _stand_in(self, target: dict, name: str):
+        """A function named ``name`` that calls the grader's function ``target`` (a handle)."""
+
         def stand_in(*args, **kwargs):
+            """Call the grader's function; its exceptions as the built-in ones."""
             try:
-                return self.call(handle, args, kwargs)["value"]
+                return self.call(target, args, kwargs)["value"]
             except RemoteError as error:  # as the student's code would see it from its own
                 raise _rebuilt(error) from None
 
         stand_in.__name__ = stand_in.__qualname__ = name
-        self.stand_ins[id(stand_in)] = (stand_in, handle)
+        self.stand_ins[id(stand_in)] = (stand_in, target)
         return stand_in
 
     def reference_function(self, qualified: str):
-        return self._stand_in({"h": ["R", qualified, qualified]}, qualified.rpartition(".")[2])
+        """A stand-in for the collaborator ``qualified``, computed by the grader."""
+        return self._stand_in(handle("R", qualified, qualified), qualified.rpartition(".")[2])
 
     def proxy(self, side: str, key, label: str):
+        """A stand-in for a function of the grader ("T") or a collaborator ("R")."""
         if side not in ("T", "R"):
             raise ProtocolError(f"handles of side {side!r} are not accepted here")
-        return self._stand_in({"h": [side, key, label]}, label or "grader_function")
+        return self._stand_in(handle(side, key, label), label or "grader_function")
 
     def handle_of(self, value):
+        """The grader's handle of a stand-in, so that it goes back as itself."""
         entry = self.stand_ins.get(id(value))
         return entry[1] if entry and entry[0] is value else None
 
     def encode_other(self, value):
+        """A subclass of a plain type is not sent; any other object is exported."""
         if isinstance(value, np.ndarray):
-            return {"x": f"{_kind(value)} (return a plain numpy array: np.asarray(...))"}
+            return unsupported(f"{_kind(value)} (return a plain numpy array: np.asarray(...))")
         if isinstance(value, (float, int, str, list, tuple, dict, np.generic)):
-            return {"x": f"{_kind(value)}, not a plain {type(value).__mro__[-2].__name__}"}
+            return unsupported(f"{_kind(value)}, not a plain {type(value).__mro__[-2].__name__}")
         label = getattr(value, "__qualname__", None) or type(value).__qualname__
         return self.export(value, text(label, 200))
 
@@ -238,6 +257,7 @@ class RunnerPeer(Peer):
         return {"value": result, "modified": modified, "generators": moved_generators(args)}
 
     def describe_error(self, error: BaseException) -> dict:
+        """The "raise" message of ``error``, with the student's traceback frames."""
         kind, message = type(error).__name__, text(error, 4000)
         if isinstance(error, SystemExit):
             message = f"the code called sys.exit({text(error.code, 100)})"
@@ -251,6 +271,7 @@ class RunnerPeer(Peer):
         }
 
     def _serve_load(self, message: dict, buffers: list) -> dict:
+        """Answer "load": import the exercise modules afresh, arm the alarm."""
         module, proxies = message.get("module"), message.get("proxies")
         traced, seconds = message.get("traced", []), message.get("seconds")
         if module not in EXERCISE_MODULES or type(proxies) is not list or type(traced) is not list:
@@ -274,6 +295,7 @@ class RunnerPeer(Peer):
         return {"value": None}
 
     def _serve_lookup(self, message: dict, buffers: list) -> dict:
+        """Answer "lookup": the student's ``module.name`` (or ``module.Class.name``)."""
         path = message.get("path")
         if type(path) is not str or "." not in path:
             raise ProtocolError("a malformed lookup")
@@ -313,6 +335,7 @@ def _rebuilt(error: RemoteError) -> Exception:
 
 
 def _kind(value) -> str:
+    """The full name of a value's type (and an array's shape), for messages."""
     kind = type(value)
     name = f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
     if isinstance(value, np.ndarray):
@@ -331,6 +354,7 @@ def _snapshot(value):
 
 
 def main() -> None:
+    """The runner: serve the grader's requests until it closes the pipe or breaks the protocol."""
     folder, reader, writer = Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # what the student prints goes nowhere, and never blocks
