@@ -29,6 +29,7 @@ INSTRUCTOR_ONLY = (
     "solutions",
     "grading",
     "tests/project",
+    "tests/runner",
     "tests/book",
     "tests/data",
     "bench",
