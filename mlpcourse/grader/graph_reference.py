@@ -21,6 +21,7 @@ import numbers
 
 from mlpcourse.grader import reference
 from mlpcourse.grader.remote import Remote
+from mlpcourse.runner.codec import HANDLE
 
 #: Nodes a graph read here may have at most (the check's time limit bounds it too).
 MAX_NODES = 200_000
@@ -98,7 +99,7 @@ class _Graph:
 
     @staticmethod
     def _key(remote: Remote) -> int:
-        return remote._handle["h"][1]
+        return remote._handle[HANDLE][1]
 
     def _mirror(self, remote: Remote) -> _Mirror:
         if len(self.mirrors) >= MAX_NODES:

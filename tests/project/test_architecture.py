@@ -174,3 +174,34 @@ def test_the_command_line_registers_every_command_in_one_place():
     commands = cli.parser()._subparsers._group_actions[0].choices
     assert list(commands) == list(cli.COMMANDS)
     assert all(f"mlpcourse {name}" in cli.__doc__ for name in cli.COMMANDS), cli.__doc__
+
+
+# ---- sizes a reader can take in ------------------------------------------------------------
+
+
+def long_functions(paths: list[Path], most: int = 60) -> list[str]:
+    """``file:function (lines)`` for each function of ``paths`` longer than ``most`` lines."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > most:
+                    found.append(f"{path.relative_to(ROOT)}:{node.name} ({lines})")
+    return found
+
+
+def test_no_function_is_over_60_lines():
+    paths = [p for folder in ("mlpcourse", "bench", "tests") for p in (ROOT / folder).rglob("*.py")]
+    assert long_functions(paths) == []
+    assert long_functions([ROOT / "mlpcourse" / "cli.py"], most=5), "the rule can fail"
+
+
+def test_no_test_file_is_over_800_lines_and_the_readme_is_short():
+    long_files = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "tests").rglob("*.py")
+        if len(p.read_text(encoding="utf-8").splitlines()) > 800
+    ]
+    assert long_files == []
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) < 120
