@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from mlpcourse import config
 from mlpcourse.chapters import EXERCISE_MODULES
 from mlpcourse.grader import reference
@@ -312,6 +314,7 @@ def grade_chapter(
     function called (a student's own check, without the reference).
     ``student_end``: when the submission's time runs out (``time.monotonic()``).
     """
+    one_blas_thread()
     checks = [c for c in CHECKS if c.module == module and (only is None or c.id in only)]
     chapter_end = time.monotonic() + limits.timeout
     grader = ChapterGrader(submission, limits, use_reference, sandbox, chapter_end, student_end)
@@ -331,6 +334,19 @@ def grade_chapter(
     if called is not None:
         called.update(grader.called)
     return results
+
+
+@functools.cache
+def one_blas_thread() -> None:
+    """BLAS on one thread in the grader's process, for good.
+
+    Chapters are graded in threads, and each starts runners: a fork. OpenBLAS's
+    fork handler waits for its own threads, which may be working for another
+    chapter's thread, itself waiting for the interpreter lock the forking thread
+    holds; the grader then hangs (seen on a busy machine). With one BLAS thread,
+    no work is ever handed to OpenBLAS's threads. The grader's matrices are small.
+    """
+    threadpool_limits(1, user_api="blas")
 
 
 def used_up(limits: Limits, whole: bool) -> str:

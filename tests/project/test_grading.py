@@ -420,3 +420,15 @@ def test_a_teacher_can_leave_the_chapters_beyond_the_lecture_out_of_the_grade(
     assert len(gradescope.results_json(without, 1.0)["tests"]) == len(without["tests"])
     assert prairielearn.results_json(without)["score"] == 1.0
     assert github_classroom.runner_result(without)["max_score"] == lecture
+
+
+def test_the_grader_multiplies_matrices_on_one_blas_thread():
+    """Chapters grade in threads and fork runners; OpenBLAS's fork handler waits for its own
+    threads, which may be busy for another chapter's thread: the grader hung so. One BLAS
+    thread hands nothing over."""
+    from threadpoolctl import threadpool_info
+
+    report = grade(REFERENCE_DIR.parent, LIMITS, modules=["neuron", "activations"])
+    assert report["score"] == report["max_score"] > 0
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas), blas
