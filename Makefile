@@ -83,9 +83,9 @@ lab: $(INSTALLED)
 ## nbgrader hand-in: a copy of your exercise modules beside a chapter's notebook,
 ## so that submitting the chapter's folder hands in both: make hand-in CHAPTER=02
 .PHONY: hand-in
-hand-in: $(INSTALLED)
+hand-in:
 	@test -n "$(CHAPTER)" || { echo "make hand-in CHAPTER=02 (the chapter to hand in)"; exit 2; }
-	@modules=$$($(PY) -c 'from mlpcourse.chapters import EXERCISE_MODULES as m; print(*m)') \
+	@modules=$$(python3 -c 'from mlpcourse.chapters import EXERCISE_MODULES as m; print(*m)') \
 	  && for d in exercises/$(CHAPTER)*/; do mkdir -p $$d/mlpcourse \
 	  && for m in $$modules; do cp mlpcourse/$$m.py $$d/mlpcourse/ || exit 1; done \
 	  && echo "copied mlpcourse/ into $$d: submit that folder"; done
