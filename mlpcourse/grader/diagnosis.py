@@ -46,6 +46,7 @@ OPERATIONAL = (
     "waiting on",
     "not graded",
     "broke the grading protocol",
+    "asked too much of the grader",
 )
 
 #: Generic failures of a function's result, when no mistake is named.
@@ -103,6 +104,8 @@ def label(message: str) -> str:
         return "timed out"
     if message.startswith("the runner broke the grading protocol"):
         return "broke the grading protocol"
+    if " asked too much of the grader in one check " in message:
+        return "asked too much of the grader"  # its request or byte budget
     if ", while running " in message:
         return "crashed: the runner died"
     if message.startswith("calls between your code and the grader"):

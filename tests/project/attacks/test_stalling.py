@@ -163,9 +163,10 @@ def test_one_student_cannot_cost_the_class_its_grades(tmp_path):
     assert [t["id"] for t in mallory["tests"]] == [c.id for c in CHECKS]
     assert mallory["score"] == 0
     labels = {t["diagnosis"] for t in mallory["tests"]}
-    assert labels <= {"timed out", "timed out at import"}, labels
-    assert any("for the whole submission were used up" in t["message"] for t in mallory["tests"])
-    assert any("did not finish within" in t["message"] for t in mallory["tests"])
+    # Time runs out first on a busy machine; on a quiet one the flood may meet its budget first.
+    assert labels <= {"timed out", "timed out at import", "asked too much of the grader"}, labels
+    bounds = ("for the whole submission were used up", "did not finish within", "asked too much")
+    assert all(any(b in t["message"] for b in bounds) for t in mallory["tests"]), mallory
     lines = csv_file.read_text().splitlines()
     assert len(lines) == 4 and lines[1].startswith("ada,")
 
